@@ -1,0 +1,43 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "tollgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tollgate", targets: ["Console"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // System-library shims: headers only, static inline wrappers for macros and variadics.
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses",
+                       providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        // Domain types, schemas, backend protocols and adapters. No UI.
+        .target(name: "Backends", dependencies: ["CHiredis", "CCurl"], path: "Sources/Backends"),
+        // View models, widgets drawing into a cell grid, themes. No I/O, no curses.
+        .target(name: "Views", dependencies: ["Backends", "TOMLKit"], path: "Sources/Views"),
+        // The `tollgate` executable: arguments, event loop, curses driver, CLI.
+        .executableTarget(
+            name: "Console",
+            dependencies: [
+                "Views", "Backends", "CNcurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Console"
+        ),
+
+        .testTarget(name: "BackendsTests", dependencies: ["Backends"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"],
+                    resources: [.copy("Golden")]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

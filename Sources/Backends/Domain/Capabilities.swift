@@ -1,0 +1,54 @@
+/// Backends sit behind small capability protocols; a context's factory hands out the ones its
+/// stores support (docs/architecture.md). Every read and action is scoped to one tenant, or is an
+/// explicit fleet-wide aggregate (`FleetReading`).
+
+/// Why a backend call failed. The CLI maps each case to its exit code.
+public enum BackendError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The store did not answer, refused the connection or timed out (exit 5).
+    case unavailable(String)
+    /// The tenant or key does not exist (exit 1).
+    case notFound(String)
+    /// A concurrent change won, or the object is not in a state that allows the action (exit 3).
+    case conflict(String)
+    /// The operator may not do this (exit 4).
+    case denied(String)
+    /// The store answered with something that breaks the contract or an error (exit 1).
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .unavailable(let m): "backend unavailable: \(m)"
+        case .notFound(let m): "not found: \(m)"
+        case .conflict(let m): "conflict: \(m)"
+        case .denied(let m): "permission denied: \(m)"
+        case .failed(let m): "backend error: \(m)"
+        }
+    }
+}
+
+/// The live state of every tenant, for the overview.
+public protocol FleetReading: Sendable {
+    func fleet() async throws(BackendError) -> FleetSnapshot
+}
+
+/// One tenant in full, for the detail screen and `tenants show`.
+public protocol TenantReading: Sendable {
+    func tenant(_ id: TenantID) async throws(BackendError) -> TenantState
+    func keys(of tenant: TenantID) async throws(BackendError) -> [APIKey]
+}
+
+/// Recent audit events of one tenant, newest first.
+public protocol AuditReading: Sendable {
+    func audit(_ query: AuditQuery) async throws(BackendError) -> [AuditEvent]
+}
+
+/// Throttle set and clear on a route or `_all`.
+public protocol ThrottleActing: Sendable {
+    func setThrottle(_ tenant: TenantID, _ throttle: Throttle) async throws(BackendError)
+    func clearThrottle(_ tenant: TenantID, route: Route) async throws(BackendError)
+}
+
+/// A temporary budget raise for the current month.
+public protocol BudgetActing: Sendable {
+    func raiseBudget(_ tenant: TenantID, to limit: Int, until expiresAt: Int64) async throws(BackendError)
+}

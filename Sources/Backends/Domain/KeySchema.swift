@@ -1,0 +1,29 @@
+/// Every Redis key name of the gateway contract is built here and nowhere else.
+///
+/// Braces around the tenant id are literal: in Redis Cluster they are the hash tag, so all of a
+/// tenant's keys live in one slot (the rate-limit counters included: `rl:{T}:...`).
+public enum KeySchema {
+    public static let tenantIndex = "gw:tenants"
+    /// SCAN pattern for discovery when the index is missing. Built from constants only.
+    public static let metaScanPattern = "{*}:meta"
+
+    public static func meta(_ t: TenantID) -> String { "{\(t.rawValue)}:meta" }
+    public static func limits(_ t: TenantID) -> String { "{\(t.rawValue)}:limits" }
+    public static func counter(_ t: TenantID, _ route: Route, windowStart: Int64) -> String {
+        "rl:{\(t.rawValue)}:\(route.rawValue):\(windowStart)"
+    }
+    public static func throttle(_ t: TenantID, _ route: Route) -> String { "{\(t.rawValue)}:throttle:\(route.rawValue)" }
+    public static func budget(_ t: TenantID, month: YearMonth) -> String { "{\(t.rawValue)}:budget:\(month)" }
+    public static func apiKeys(_ t: TenantID) -> String { "{\(t.rawValue)}:apikeys" }
+    public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
+    public static func sessionPattern(_ t: TenantID) -> String { "{\(t.rawValue)}:session:*" }
+    public static func cachePattern(_ t: TenantID) -> String { "{\(t.rawValue)}:cache:*" }
+
+    /// The tenant part of a `{T}:meta` key found by SCAN: `nil` unless the key has exactly that
+    /// shape; the caller validates the id and counts it as malformed when it breaks the pattern.
+    public static func tenantPart(ofMetaKey key: String) -> String? {
+        guard key.hasPrefix("{"), key.hasSuffix("}:meta") else { return nil }
+        let inner = key.dropFirst().dropLast(6)
+        return inner.contains("}") ? nil : String(inner)
+    }
+}

@@ -1,0 +1,110 @@
+/// What the console knows about tenants at one instant, as read from a backend.
+
+/// A value read from a store that may break the contract. A broken value is shown as a marked
+/// error in its cell, never as a number.
+public enum Reading<Value: Sendable>: Sendable {
+    case ok(Value)
+    case bad(String)
+
+    public var value: Value? { if case .ok(let v) = self { v } else { nil } }
+    public var problem: String? { if case .bad(let p) = self { p } else { nil } }
+
+    public func map<T>(_ f: (Value) -> T) -> Reading<T> {
+        switch self {
+        case .ok(let v): .ok(f(v))
+        case .bad(let p): .bad(p)
+        }
+    }
+}
+
+extension Reading: Equatable where Value: Equatable {}
+
+public enum Tier: String, Sendable, CaseIterable { case enterprise, smb }
+public enum TenantStatus: String, Sendable, CaseIterable { case active, suspended }
+
+/// `{T}:meta`
+public struct TenantMeta: Equatable, Sendable {
+    public var name: String
+    public var tier: Reading<Tier>
+    public var status: Reading<TenantStatus>
+    public var realm: String
+    public var group: String
+    public var createdAt: Int64?
+
+    public init(name: String, tier: Reading<Tier>, status: Reading<TenantStatus>, realm: String, group: String, createdAt: Int64?) {
+        self.name = name
+        self.tier = tier
+        self.status = status
+        self.realm = realm
+        self.group = group
+        self.createdAt = createdAt
+    }
+}
+
+/// One route of one tenant in the current window.
+public struct RouteReading: Equatable, Sendable {
+    public let route: Route
+    public let state: Reading<WindowState>
+
+    public init(route: Route, state: Reading<WindowState>) {
+        self.route = route
+        self.state = state
+    }
+}
+
+/// One tenant at one instant: everything the overview and the detail screen show.
+public struct TenantState: Equatable, Sendable {
+    public let id: TenantID
+    public var meta: Reading<TenantMeta>
+    public var routes: [RouteReading]
+    public var throttles: [Throttle]
+    /// `nil` when the tenant has no budget for the current month.
+    public var budget: Reading<BudgetState>?
+    public var keys: KeyCounts
+    /// Key ids or key hashes that broke the contract (skipped, counted).
+    public var malformedKeys: Int
+
+    public init(id: TenantID, meta: Reading<TenantMeta>, routes: [RouteReading], throttles: [Throttle],
+                budget: Reading<BudgetState>?, keys: KeyCounts, malformedKeys: Int = 0) {
+        self.id = id
+        self.meta = meta
+        self.routes = routes
+        self.throttles = throttles
+        self.budget = budget
+        self.keys = keys
+        self.malformedKeys = malformedKeys
+    }
+
+    /// Requests across all routes in their current windows (routes with readable counters).
+    public var requests: Int { routes.reduce(0) { $0 + ($1.state.value?.count ?? 0) } }
+    public var denied: Int { routes.reduce(0) { $0 + ($1.state.value?.denied ?? 0) } }
+
+    /// The route closest to (or furthest past) its effective limit.
+    public var hottest: (route: Route, state: WindowState)? {
+        var best: (Route, WindowState)?
+        for r in routes {
+            guard let s = r.state.value, let u = s.utilisation else { continue }
+            if best == nil || u > best!.1.utilisation! { best = (r.route, s) }
+        }
+        return best
+    }
+
+    /// Whether any value of this tenant broke the contract.
+    public var hasProblems: Bool {
+        meta.problem != nil || routes.contains { $0.state.problem != nil } || budget?.problem != nil || malformedKeys > 0
+    }
+}
+
+/// The fleet at one instant.
+public struct FleetSnapshot: Equatable, Sendable {
+    public let tenants: [TenantState]
+    /// Tenant ids found in the index or by SCAN that broke the contract's pattern.
+    public let malformedTenantIDs: Int
+    public let takenAt: Double
+
+    public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double) {
+        self.tenants = tenants
+        self.malformedTenantIDs = malformedTenantIDs
+        self.takenAt = takenAt
+    }
+}

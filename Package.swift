@@ -34,9 +34,8 @@ let package = Package(
             path: "Sources/Console"
         ),
 
-        .testTarget(name: "BackendsTests", dependencies: ["Backends"]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"],
-                    resources: [.copy("Golden")]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends"]),
     ],
     swiftLanguageModes: [.v6]

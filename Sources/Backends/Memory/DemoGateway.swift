@@ -179,7 +179,7 @@ struct DemoTenant: Sendable {
         let rtotal = rweights.reduce(0, +)
         for (j, entry) in Self.catalogue.shuffled(using: &rng).prefix(routeCount).enumerated() {
             let rate = tenantRate * rweights[j] / rtotal
-            let headroom = noisy && j == 0 ? 0.6 + unit(rng.next()) * 0.25 : 1.2 + unit(rng.next()) * 2.5
+            let headroom = noisy && j == 0 ? 0.25 + unit(rng.next()) * 0.2 : 1.2 + unit(rng.next()) * 2.5
             let limit = max(10, roundNice(rate * Double(entry.window) * headroom))
             plans.append(RoutePlan(route: try! Route(entry.route), policy: try! LimitPolicy(limit: limit, window: entry.window), rate: rate))
         }

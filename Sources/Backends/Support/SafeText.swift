@@ -26,7 +26,7 @@ public enum SafeText {
     public static func isUnsafe(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x00...0x1F, 0x7F...0x9F: return true               // C0, DEL, C1
-        case 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x2069: return true // zero-width, line/para sep, bidi
+        case 0x200B, 0x200E, 0x200F, 0x2028...0x202E, 0x2060...0x2069: return true // zero-width, line/para sep, bidi
         case 0xFEFF, 0xFFF9...0xFFFB: return true                // BOM, interlinear annotations
         default: return false
         }

@@ -17,9 +17,26 @@ public enum AppView {
 
     static func drawHeader(_ app: AppModel, into grid: inout Grid) {
         grid.fill(Rect(x: 0, y: 0, width: grid.width, height: 1), role: .bar)
-        var x = grid.put(" tollgate ", x: 0, y: 0, role: .title)
-        var parts = [app.source]
-        parts += app.badges
+        // The right side (freshness) matters most on call: it is placed first, the rest is clipped.
+        let right: String
+        let rightRole: Role
+        if let err = app.lastError {
+            let age = app.dataAge.map { "data \(Format.duration($0)) old" } ?? "no data"
+            right = "STALE (\(age)): \(err.message) "
+            rightRole = .error
+        } else if let age = app.dataAge {
+            right = "updated \(Format.duration(age)) ago "
+            rightRole = .bar
+        } else {
+            right = "loading… "
+            rightRole = .bar
+        }
+        let rightWidth = min(DisplayWidth.of(SafeText.clean(right)), grid.width / 2)
+        let rightX = grid.width - rightWidth
+        grid.put(Fit.text(right, rightWidth), x: rightX, y: 0, role: rightRole, maxWidth: rightWidth)
+
+        let x = grid.put(" tollgate ", x: 0, y: 0, role: .title)
+        var parts = [app.source] + app.badges
         if let s = app.overview.snapshot {
             parts.append("\(s.tenants.count) tenants")
             let denying = s.tenants.filter { $0.denied > 0 }.count
@@ -28,23 +45,8 @@ public enum AppView {
             if exhausted > 0 { parts.append("\(exhausted) out of budget") }
             if s.malformedTenantIDs > 0 { parts.append("\(s.malformedTenantIDs) malformed ids skipped") }
         }
-        x += grid.put(" " + parts.joined(separator: " · "), x: x, y: 0, role: .bar)
-
-        let right: String
-        let role: Role
-        if let err = app.lastError {
-            let age = app.dataAge.map { "data \(Format.duration($0)) old" } ?? "no data"
-            right = "STALE (\(age)): \(err.message) "
-            role = .error
-        } else if let age = app.dataAge {
-            right = "updated \(Format.duration(age)) ago "
-            role = .bar
-        } else {
-            right = "loading… "
-            role = .bar
-        }
-        let w = min(DisplayWidth.of(SafeText.clean(right)), max(0, grid.width - x - 1))
-        grid.put(Fit.text(right, w), x: grid.width - w, y: 0, role: role, maxWidth: w)
+        let room = max(0, rightX - x - 1)
+        grid.put(Fit.text(" " + parts.joined(separator: " · "), room), x: x, y: 0, role: .bar, maxWidth: room)
     }
 
     static func drawFooter(_ app: AppModel, into grid: inout Grid) {

@@ -1,0 +1,20 @@
+# tollgate: two commands do all the set-up on a fresh Debian machine.
+#   make demo   build and open the console on the embedded demo gateway (no services)
+#   make test   install what is missing, start Redis and ClickHouse, run every test
+.PHONY: demo build test deps-build clean
+
+demo: deps-build
+	swift build
+	.build/debug/tollgate --demo
+
+build: deps-build
+	swift build
+
+test:
+	scripts/test.sh
+
+deps-build:
+	@scripts/deps.sh
+
+clean:
+	rm -rf .build

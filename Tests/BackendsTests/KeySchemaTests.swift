@@ -1,0 +1,36 @@
+import Testing
+@testable import Backends
+
+@Suite struct KeySchemaTests {
+    let acme = try! TenantID("acme-eu")
+    let chat = try! Route("chat.completions")
+    let key = try! KeyID("k_7GQ2M4XW")
+
+    @Test func keyNamesFollowTheContract() {
+        #expect(KeySchema.tenantIndex == "gw:tenants")
+        #expect(KeySchema.meta(acme) == "{acme-eu}:meta")
+        #expect(KeySchema.limits(acme) == "{acme-eu}:limits")
+        #expect(KeySchema.counter(acme, chat, windowStart: 1_795_000_020) == "rl:{acme-eu}:chat.completions:1795000020")
+        #expect(KeySchema.throttle(acme, chat) == "{acme-eu}:throttle:chat.completions")
+        #expect(KeySchema.throttle(acme, .all) == "{acme-eu}:throttle:_all")
+        #expect(KeySchema.budget(acme, month: YearMonth(year: 2026, month: 3)) == "{acme-eu}:budget:2026-03")
+        #expect(KeySchema.apiKeys(acme) == "{acme-eu}:apikeys")
+        #expect(KeySchema.apiKey(acme, key) == "{acme-eu}:apikey:k_7GQ2M4XW")
+        #expect(KeySchema.sessionPattern(acme) == "{acme-eu}:session:*")
+        #expect(KeySchema.cachePattern(acme) == "{acme-eu}:cache:*")
+    }
+
+    @Test func tenantPartOfScannedMetaKeys() {
+        #expect(KeySchema.tenantPart(ofMetaKey: "{acme}:meta") == "acme")
+        #expect(KeySchema.tenantPart(ofMetaKey: "{a*b}:meta") == "a*b")   // validated (and refused) by the caller
+        #expect(KeySchema.tenantPart(ofMetaKey: "{a}b}:meta") == nil)
+        #expect(KeySchema.tenantPart(ofMetaKey: "acme:meta") == nil)
+        #expect(KeySchema.tenantPart(ofMetaKey: "{acme}:limits") == nil)
+    }
+
+    @Test func everyKeyOfATenantSharesOneHashTag() {
+        let names = [KeySchema.meta(acme), KeySchema.limits(acme), KeySchema.counter(acme, chat, windowStart: 60),
+                     KeySchema.throttle(acme, chat), KeySchema.apiKey(acme, key), KeySchema.apiKeys(acme)]
+        for n in names { #expect(n.contains("{acme-eu}")) }
+    }
+}

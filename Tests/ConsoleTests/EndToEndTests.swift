@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+
+/// The real binary in a real terminal: tmux runs `tollgate --demo`, keys go in with send-keys,
+/// the screen comes back with capture-pane. Waits poll the screen; no assertion is about time.
+@Suite(.serialized) struct EndToEndTests {
+    @Test func demoShowsTenantsReactsToKeysAndQuitsCleanly() throws {
+        let t = try Tmux(width: 100, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo --refresh 0.5")
+
+        let first = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        #expect(first.contains("TENANT") && first.contains("REQ/WIN▼"))
+        #expect(first.contains("1/40"))
+
+        t.keys("j")
+        let moved = try t.waitFor("selection to move") { $0.contains("2/40") }
+        #expect(moved.contains("2/40"))
+
+        t.keys("s")
+        let sorted = try t.waitFor("sort to change") { $0.contains("HOTTEST ROUTE▲") }
+        #expect(!sorted.contains("REQ/WIN▼"))
+
+        t.keys("q")
+        let status = try t.waitForExit()
+        #expect(status == "0")
+        try t.expectSaneTerminal()
+    }
+
+    @Test(arguments: [("TERM", "143"), ("HUP", "129"), ("INT", "130")])
+    func signalsRestoreTheTerminal(_ signal: String, _ expected: String) throws {
+        let t = try Tmux(width: 90, height: 26)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo")
+        _ = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        if signal == "INT" {
+            t.keys("C-c")
+        } else {
+            let pid = try t.waitForFile("pid")
+            _ = try Tmux.run("/bin/kill", ["-\(signal)", pid.trimmingCharacters(in: .whitespacesAndNewlines)])
+        }
+        #expect(try t.waitForExit() == expected)
+        try t.expectSaneTerminal()
+    }
+
+    @Test func tooSmallTerminalSaysSo() throws {
+        let t = try Tmux(width: 60, height: 20)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo")
+        let screen = try t.waitFor("too-small message") { $0.contains("terminal too small") }
+        #expect(screen.contains("60x20, tollgate needs at least 80x24"))
+        t.keys("q")
+        #expect(try t.waitForExit() == "0")
+    }
+
+    @Test func badFlagsExitTwoWithAClearMessage() throws {
+        let out = try Tmux.run(Tmux.binary, ["--demo", "--refresh", "0"])
+        #expect(out.status == 2)
+        #expect(out.stderr.contains("--refresh"))
+        let noBackend = try Tmux.run(Tmux.binary, [])
+        #expect(noBackend.status == 2)
+        #expect(noBackend.stderr.contains("--demo"))
+        let theme = try Tmux.run(Tmux.binary, ["--demo", "--theme", "../../etc/passwd\u{1B}[2J"])
+        #expect(theme.status == 2)
+        #expect(!theme.stderr.contains("\u{1B}"))
+    }
+}
+
+/// A private tmux server with one window running a command, plus the files the wrapper writes:
+/// the pid, the exit status, and `stty -a` after the program ended.
+final class Tmux {
+    static var binary: String {
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        return exe.deletingLastPathComponent().appendingPathComponent("tollgate").path
+    }
+
+    let socket: String
+    let dir: URL
+
+    init(width: Int, height: Int) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
+            throw Failure("tmux is not installed: `make test` installs it (apt-get install tmux)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: Self.binary) else { throw Failure("no binary at \(Self.binary)") }
+        socket = "tollgate-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        // The tmux server outlives this call and would hold a pipe open: no capture here.
+        _ = try Self.run("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "sh"], capture: false)
+        _ = try Self.run("/usr/bin/tmux", ["-L", socket, "set-option", "-g", "status", "off"])
+    }
+
+    func start(_ command: String) {
+        let d = dir.path
+        let script = "clear; TERM=xterm-256color sh -c 'echo $$ > \(d)/pid; exec \(command)' 2>\(d)/stderr; echo $? > \(d)/status.tmp; stty -a > \(d)/stty; mv \(d)/status.tmp \(d)/status"
+        keys(script, literal: true)
+        keys("Enter")
+    }
+
+    func keys(_ k: String, literal: Bool = false) {
+        _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", "0"] + (literal ? ["-l", k] : [k]))
+    }
+
+    func capture() -> String {
+        (try? Self.run("/usr/bin/tmux", ["-L", socket, "capture-pane", "-p", "-t", "0"]).stdout) ?? ""
+    }
+
+    /// Polls the screen until `ok` holds; fails with the last screen after 20 s.
+    func waitFor(_ what: String, _ ok: (String) -> Bool) throws -> String {
+        var screen = ""
+        for _ in 0..<200 {
+            screen = capture()
+            if ok(screen) { return screen }
+            usleep(100_000)
+        }
+        throw Failure("waited for \(what); screen was:\n\(screen)\nstderr: \((try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")")
+    }
+
+    func waitForFile(_ name: String) throws -> String {
+        for _ in 0..<200 {
+            if let s = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8), !s.isEmpty { return s }
+            usleep(100_000)
+        }
+        throw Failure("no \(name) file; screen was:\n\(capture())")
+    }
+
+    func waitForExit() throws -> String {
+        try waitForFile("status").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// After the program: canonical mode and echo are back, the cursor is visible and the
+    /// alternate screen is gone.
+    func expectSaneTerminal() throws {
+        let stty = try waitForFile("stty")
+        #expect(stty.contains(" icanon") && !stty.contains("-icanon"), "terminal left in raw mode: \(stty)")
+        #expect(stty.contains(" echo ") && !stty.contains("-echo "), "echo left off: \(stty)")
+        let alt = try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "-t", "0", "#{alternate_on}"]).stdout
+        #expect(alt.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "still on the alternate screen")
+        let cursor = try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "-t", "0", "#{cursor_flag}"]).stdout
+        #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "cursor left hidden")
+    }
+
+    func kill() {
+        _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "kill-server"])
+        try? FileManager.default.removeItem(at: dir)
+    }
+
+    /// Table rows: lines that start with a tenant id and end with key counts.
+    static func tenantRows(_ screen: String) -> Int {
+        screen.split(separator: "\n").filter { line in
+            let fields = line.split(separator: " ")
+            guard let first = fields.first, fields.count >= 6 else { return false }
+            return first.allSatisfy { $0.isLowercase || $0.isNumber || $0 == "-" } && (line.contains("active") || line.contains("susp"))
+        }.count
+    }
+
+    struct Output { let status: Int32; let stdout: String; let stderr: String }
+
+    /// Runs a program to completion with posix_spawn and waitpid (Foundation's Process does not
+    /// reap a client whose forked server keeps running). Output goes through temporary files, so
+    /// a child that leaves a descendant holding the descriptors cannot block the read.
+    @discardableResult
+    static func run(_ path: String, _ args: [String], capture: Bool = true) throws -> Output {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-run-\(UUID().uuidString)")
+        let outPath = tmp.path + ".out", errPath = tmp.path + ".err"
+        defer { unlink(outPath); unlink(errPath) }
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, capture ? errPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let argv = ([path] + args).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        guard rc == 0 else { throw Failure("cannot run \(path): error \(rc)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
+        return Output(status: code, stdout: capture ? read(outPath) : "", stderr: capture ? read(errPath) : "")
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ d: String) { description = d }
+    }
+}

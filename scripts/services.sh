@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Starts or stops the real services the tests use, as plain processes on free loopback ports
+# with their data in one folder:
+#   scripts/services.sh start DIR   -> writes DIR/env (TOLLGATE_TEST_* variables) once all answer
+#   scripts/services.sh stop DIR
+# Redis standalone, a Redis Cluster of three masters, and ClickHouse (Debian's 18.16).
+set -euo pipefail
+
+cmd=${1:?usage: services.sh start|stop DIR}
+dir=${2:?usage: services.sh start|stop DIR}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+wait_for() { # wait_for WHAT TRIES COMMAND...
+    local what=$1 tries=$2; shift 2
+    for _ in $(seq "$tries"); do
+        if "$@" >/dev/null 2>&1; then return 0; fi
+        sleep 0.25
+    done
+    echo "services: $what did not come up" >&2
+    return 1
+}
+
+stop() {
+    for pidfile in "$dir"/*.pid; do
+        [ -e "$pidfile" ] || continue
+        kill "$(cat "$pidfile")" 2>/dev/null || true
+    done
+    for pidfile in "$dir"/*.pid; do
+        [ -e "$pidfile" ] || continue
+        pid=$(cat "$pidfile")
+        for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+        kill -9 "$pid" 2>/dev/null || true
+        rm -f "$pidfile"
+    done
+}
+
+start_redis() { # start_redis NAME PORT [extra args]
+    local name=$1 port=$2; shift 2
+    mkdir -p "$dir/$name"
+    redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$name" --save "" --appendonly no \
+        --daemonize yes --pidfile "$dir/$name.pid" --logfile "$dir/$name/redis.log" "$@"
+    wait_for "redis $name on $port" 80 redis-cli -p "$port" ping
+}
+
+start() {
+    mkdir -p "$dir"
+    local redis_port; redis_port=$(free_port)
+    start_redis redis "$redis_port"
+
+    local nodes=() ports=()
+    for i in 1 2 3; do
+        local p; p=$(free_port)
+        # The cluster bus listens on port+10000: make sure that one is free too.
+        while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p+10000))" 2>/dev/null; do p=$(free_port); done
+        start_redis "cluster$i" "$p" --cluster-enabled yes --cluster-config-file "$dir/cluster$i/nodes.conf" --cluster-node-timeout 2000
+        nodes+=("127.0.0.1:$p"); ports+=("$p")
+    done
+    echo yes | redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+        || { cat "$dir/cluster-create.log" >&2; return 1; }
+    for p in "${ports[@]}"; do
+        wait_for "cluster state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
+    done
+
+    local ch_http ch_tcp ch_inter
+    ch_http=$(free_port); ch_tcp=$(free_port); ch_inter=$(free_port)
+    mkdir -p "$dir/clickhouse"/{data,tmp,user_files,format_schemas,log}
+    python3 - "$dir/clickhouse" "$ch_http" "$ch_tcp" "$ch_inter" <<'PY'
+import re, sys, shutil
+d, http, tcp, inter = sys.argv[1:]
+x = open('/etc/clickhouse-server/config.xml').read()
+x = x.replace('<path>/var/lib/clickhouse/</path>', f'<path>{d}/data/</path>')
+x = x.replace('<tmp_path>/var/lib/clickhouse/tmp/</tmp_path>', f'<tmp_path>{d}/tmp/</tmp_path>')
+x = x.replace('<user_files_path>/var/lib/clickhouse/user_files/</user_files_path>', f'<user_files_path>{d}/user_files/</user_files_path>')
+x = x.replace('<format_schema_path>/var/lib/clickhouse/format_schemas/</format_schema_path>', f'<format_schema_path>{d}/format_schemas/</format_schema_path>')
+x = re.sub(r'<log>[^<]*</log>', f'<log>{d}/log/server.log</log>', x)
+x = re.sub(r'<errorlog>[^<]*</errorlog>', f'<errorlog>{d}/log/server.err.log</errorlog>', x)
+x = re.sub(r'<http_port>\d+</http_port>', f'<http_port>{http}</http_port>', x)
+x = re.sub(r'<tcp_port>\d+</tcp_port>', f'<tcp_port>{tcp}</tcp_port>', x)
+x = re.sub(r'<interserver_http_port>\d+</interserver_http_port>', f'<interserver_http_port>{inter}</interserver_http_port>', x)
+x = x.replace('<listen_host>::1</listen_host>', '')
+open(f'{d}/config.xml', 'w').write(x)
+shutil.copy('/etc/clickhouse-server/users.xml', f'{d}/users.xml')
+PY
+    # The shell writes its own pid and then becomes the server, so the pid file names the server.
+    (cd "$dir/clickhouse" && exec nohup sh -c 'echo $$ >"$1"; exec clickhouse-server --config-file="$2"' sh \
+        "$dir/clickhouse.pid" "$dir/clickhouse/config.xml" >"$dir/clickhouse/log/stdout.log" 2>&1 &)
+    wait_for "clickhouse on $ch_http" 240 sh -c "curl -sf 'http://127.0.0.1:$ch_http/' --data-binary 'SELECT 1' | grep -q 1" \
+        || { tail -20 "$dir/clickhouse/log/server.err.log" >&2 || true; return 1; }
+
+    local cluster; cluster=$(IFS=,; echo "${nodes[*]}")
+    cat >"$dir/env" <<ENV
+export TOLLGATE_TEST_REDIS=127.0.0.1:$redis_port
+export TOLLGATE_TEST_REDIS_CLUSTER=$cluster
+export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http
+export TOLLGATE_TEST_CLICKHOUSE_TCP=$ch_tcp
+ENV
+    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$ch_http"
+}
+
+case $cmd in
+    start) start ;;
+    stop) stop ;;
+    *) echo "usage: services.sh start|stop DIR" >&2; exit 2 ;;
+esac

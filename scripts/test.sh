@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `make test`: install what is missing, build, start the real services on free loopback ports,
+# run every test, and stop the services whatever the outcome.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh
+swift build --build-tests
+
+dir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-test.XXXXXX")
+cleanup() { scripts/services.sh stop "$dir" || true; rm -rf "$dir"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+scripts/services.sh start "$dir"
+# shellcheck disable=SC1091
+source "$dir/env"
+swift test "$@"

@@ -61,18 +61,18 @@ public struct TenantState: Equatable, Sendable {
     /// `nil` when the tenant has no budget for the current month.
     public var budget: Reading<BudgetState>?
     public var keys: KeyCounts
-    /// Key ids or key hashes that broke the contract (skipped, counted).
-    public var malformedKeys: Int
+    /// Key ids, key hashes or route names that broke the contract: skipped, and counted here.
+    public var skippedEntries: Int
 
     public init(id: TenantID, meta: Reading<TenantMeta>, routes: [RouteReading], throttles: [Throttle],
-                budget: Reading<BudgetState>?, keys: KeyCounts, malformedKeys: Int = 0) {
+                budget: Reading<BudgetState>?, keys: KeyCounts, skippedEntries: Int = 0) {
         self.id = id
         self.meta = meta
         self.routes = routes
         self.throttles = throttles
         self.budget = budget
         self.keys = keys
-        self.malformedKeys = malformedKeys
+        self.skippedEntries = skippedEntries
     }
 
     /// Requests across all routes in their current windows (routes with readable counters).
@@ -91,7 +91,7 @@ public struct TenantState: Equatable, Sendable {
 
     /// Whether any value of this tenant broke the contract.
     public var hasProblems: Bool {
-        meta.problem != nil || routes.contains { $0.state.problem != nil } || budget?.problem != nil || malformedKeys > 0
+        meta.problem != nil || routes.contains { $0.state.problem != nil } || budget?.problem != nil || skippedEntries > 0
     }
 }
 

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Backends
+import Foundation
 
 /// Where live data comes from. One factory builds every capability of a context.
+/// Precedence: flags, then environment (TOLLGATE_REDIS_URL).
 struct SourceOptions: ParsableArguments {
     @Flag(help: "Use the embedded demo gateway (simulated tenants, no services needed).")
     var demo = false
@@ -9,12 +11,33 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seed of the demo gateway: the same seed gives the same fleet.")
     var seed: UInt64 = 42
 
+    @Option(name: .customLong("redis"), help: ArgumentHelp(
+        "Redis of the gateway: redis://[user:password@]host:port[/db] or unix:///path (env TOLLGATE_REDIS_URL). Standalone or cluster, detected.",
+        valueName: "url"))
+    var redisURL: String?
+
+    @Option(help: "Seconds to wait for a Redis connection, and for each command (0.1-60).")
+    var redisTimeout: Double = 2
+
     func makeBackend(clock: any Clock) throws -> Backend {
         if demo {
             let gateway = DemoGateway(seed: seed, clock: clock)
-            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, audit: gateway)
+            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway)
         }
-        throw CLIFailure(.usage, "no backend configured: pass --demo for the embedded demo gateway")
+        guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
+            throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
+        }
+        let env = ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        if let text = redisURL ?? env {
+            let url: RedisURL
+            do { url = try RedisURL(parsing: text) } catch {
+                throw CLIFailure(.usage, error.description + (redisURL == nil ? " (from TOLLGATE_REDIS_URL)" : ""))
+            }
+            let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
+            let gateway = RedisGateway(redis: redis, clock: clock)
+            return Backend(label: url.description, fleet: gateway, tenants: gateway)
+        }
+        throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL), or --demo for the embedded demo gateway")
     }
 }
 
@@ -23,7 +46,6 @@ struct Backend: Sendable {
     let label: String
     let fleet: any FleetReading
     let tenants: any TenantReading
-    let audit: any AuditReading
 }
 
 /// A failure with one of the documented exit codes and a message for stderr.

@@ -17,7 +17,8 @@ struct Tollgate: AsyncParsableCommand {
         Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 conflict, 4 permission denied, \
         5 backend unavailable.
         """,
-        version: "0.1.0"
+        version: "0.1.0",
+        subcommands: [TenantsCommand.self]
     )
 
     @OptionGroup var source: SourceOptions

@@ -41,7 +41,7 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
     }
 
     var flexible: Bool { self == .tenant || self == .hottest }
-    var align: Fit.Align { self == .tenant || self == .tier || self == .status || self == .hottest ? .left : .right }
+    public var align: Fit.Align { self == .tenant || self == .tier || self == .status || self == .hottest ? .left : .right }
 
     /// Columns are dropped from the highest number down until the rest fit.
     var priority: Int {
@@ -56,7 +56,7 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
     }
 
     /// The text and role of this column's cell for a tenant.
-    func cell(_ t: TenantState) -> (String, Role) {
+    public func cell(_ t: TenantState) -> (String, Role) {
         switch self {
         case .tenant:
             return (t.id.rawValue + (t.hasProblems ? " !" : ""), t.hasProblems ? .error : .normal)
@@ -127,7 +127,7 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
     }
 
     /// Columns that fit `width`, with their widths (flexible ones share the spare room).
-    static func layout(width: Int) -> [(OverviewColumn, Int)] {
+    public static func layout(width: Int) -> [(OverviewColumn, Int)] {
         var cols = allCases
         func needed(_ c: [OverviewColumn]) -> Int { c.reduce(0) { $0 + $1.width } + max(0, c.count - 1) }
         while needed(cols) > width, let drop = cols.filter({ $0.priority > 0 }).max(by: { $0.priority < $1.priority }) {

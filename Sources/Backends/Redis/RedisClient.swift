@@ -1,0 +1,145 @@
+import Dispatch
+import Synchronization
+
+/// What the gateway reader needs from Redis, standalone or cluster.
+public protocol RedisCommands: Sendable {
+    /// Sends the commands in one pipeline (per node, in a cluster) and returns one reply per
+    /// command, in order. Error replies are values; only transport failures throw.
+    func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue]
+    /// Every key matching `pattern`, by SCAN over every (master) node.
+    func scanKeys(matching pattern: String) async throws(BackendError) -> [String]
+    /// Where it points, with the password redacted.
+    var label: String { get }
+}
+
+/// Capped exponential backoff between reconnection attempts.
+struct Backoff: Sendable {
+    var base = 0.25
+    var cap = 10.0
+    private(set) var failures = 0
+    private(set) var nextAttempt = 0.0
+    private(set) var lastError: BackendError?
+
+    mutating func failed(_ error: BackendError, at now: Double) {
+        failures += 1
+        lastError = error
+        nextAttempt = now + min(cap, base * Double(1 << min(failures - 1, 20)))
+    }
+
+    mutating func succeeded() {
+        failures = 0
+        nextAttempt = 0
+        lastError = nil
+    }
+}
+
+/// A standalone Redis server over one hiredis connection, driven from its own serial queue so
+/// that blocking calls never run on the UI thread or on Swift's cooperative pool. It connects
+/// lazily, and after a failure reconnects no sooner than the backoff allows: in between, calls
+/// fail fast with `.unavailable`, so a poller keeps its last data without a busy loop or a hang.
+public final class RedisClient: RedisCommands, @unchecked Sendable {
+    // Invariant: `connection` and `backoff` are touched only on `queue`.
+    private let queue: DispatchQueue
+    private var connection: RedisConnection?
+    private var backoff = Backoff()
+    private let url: RedisURL
+    private let host: String?
+    private let port: Int32?
+    private let timeouts: RedisConnection.Timeouts
+    private let clock: any Clock
+
+    public var label: String {
+        if let host, let port { return "\(host):\(port)" }
+        return url.description
+    }
+
+    public convenience init(_ url: RedisURL, connectTimeout: Double = 2, commandTimeout: Double = 5, clock: any Clock = SystemClock()) {
+        self.init(url, host: nil, port: nil, timeouts: .init(connect: connectTimeout, command: commandTimeout), clock: clock)
+    }
+
+    /// A client for one node of a cluster: the URL's credentials, another address.
+    init(_ url: RedisURL, host: String?, port: Int32?, timeouts: RedisConnection.Timeouts, clock: any Clock) {
+        self.url = url
+        self.host = host
+        self.port = port
+        self.timeouts = timeouts
+        self.clock = clock
+        queue = DispatchQueue(label: "tollgate.redis.\(host ?? "seed"):\(port ?? 0)")
+    }
+
+    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+        if commands.isEmpty { return [] }
+        return try await onQueue { () throws(BackendError) in try self.withConnection { c throws(BackendError) in try c.pipeline(commands) } }
+    }
+
+    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
+        try await onQueue { () throws(BackendError) in
+            try self.withConnection { c throws(BackendError) in
+                var keys: [String] = []
+                var cursor = "0"
+                repeat {
+                    let reply = try c.pipeline([["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]])[0]
+                    if let e = reply.errorMessage { throw .failed("SCAN: \(SafeText.clean(e))") }
+                    guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array
+                    else { throw .failed("SCAN: unexpected reply") }
+                    keys += batch.compactMap(\.string)
+                    cursor = next
+                } while cursor != "0"
+                return keys
+            }
+        }
+    }
+
+    /// Runs `body` on the worker queue.
+    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws(BackendError) -> T) async throws(BackendError) -> T {
+        let result: Result<T, BackendError> = await withCheckedContinuation { cont in
+            queue.async {
+                do throws(BackendError) { cont.resume(returning: .success(try body())) } catch { cont.resume(returning: .failure(error)) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// On `queue` only.
+    private func withConnection<T>(_ body: (RedisConnection) throws(BackendError) -> T) throws(BackendError) -> T {
+        let now = clock.now()
+        if connection == nil {
+            if now < backoff.nextAttempt {
+                let wait = Format2.seconds(backoff.nextAttempt - now)
+                throw .unavailable("\(backoff.lastError.map(\.message) ?? "redis unavailable"); retrying in \(wait)")
+            }
+            do throws(BackendError) {
+                connection = try RedisConnection(url, host: host, port: port, timeouts: timeouts)
+            } catch {
+                backoff.failed(error, at: now)
+                throw error
+            }
+        }
+        do throws(BackendError) {
+            let value = try body(connection!)
+            backoff.succeeded()
+            return value
+        } catch {
+            if case .unavailable = error {
+                connection = nil
+                backoff.failed(error, at: clock.now())
+            }
+            throw error
+        }
+    }
+}
+
+extension BackendError {
+    var message: String {
+        switch self {
+        case .unavailable(let m), .notFound(let m), .conflict(let m), .denied(let m), .failed(let m): m
+        }
+    }
+}
+
+enum Format2 {
+    static func seconds(_ s: Double) -> String {
+        let tenths = Int((s * 10).rounded(.up))
+        return "\(tenths / 10).\(tenths % 10)s"
+    }
+}

@@ -1,0 +1,244 @@
+import Synchronization
+
+/// Redis Cluster: the slot map from `CLUSTER SLOTS`, one `RedisClient` per master, commands routed
+/// by the hash slot of their key (the contract's `{tenant}` hash tag keeps a tenant on one node),
+/// one pipeline per node run concurrently, `MOVED` (refresh the map, resend) and `ASK` (resend
+/// with `ASKING` to the named node) followed.
+public final class RedisClusterClient: RedisCommands {
+    private let seed: RedisURL
+    private let timeouts: RedisConnection.Timeouts
+    private let clock: any Clock
+    private let state = Mutex(State())
+    static let maxRedirects = 5
+
+    struct State {
+        var slots: [Int16] = []              // slot -> index in `nodes`, -1 when unassigned
+        var nodes: [String] = []             // "host:port" of masters
+        var clients: [String: RedisClient] = [:]
+        var stale = true
+    }
+
+    public var label: String { "cluster " + seed.description }
+
+    public init(seed: RedisURL, connectTimeout: Double = 2, commandTimeout: Double = 5, clock: any Clock = SystemClock()) {
+        self.seed = seed
+        timeouts = .init(connect: connectTimeout, command: commandTimeout)
+        self.clock = clock
+    }
+
+    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+        if commands.isEmpty { return [] }
+        var results = [RedisValue?](repeating: nil, count: commands.count)
+        var pending = Array(commands.indices)
+        var asking: [Int: String] = [:]      // command index -> node named by ASK
+        for _ in 0...Self.maxRedirects {
+            try await refreshSlotsIfStale()
+            let routed = try route(pending, commands, asking: asking)
+            let replies = try await runPerNode(routed, commands)
+            pending = []
+            asking = [:]
+            for (index, reply) in replies {
+                if let e = reply.errorMessage, let redirect = Redirect(e) {
+                    pending.append(index)
+                    switch redirect.kind {
+                    case .moved: state.withLock { $0.stale = true }
+                    case .ask: asking[index] = redirect.address
+                    }
+                } else {
+                    results[index] = reply
+                }
+            }
+            if pending.isEmpty { return results.map { $0! } }
+        }
+        throw .failed("redis cluster: too many redirects (the slot map keeps changing)")
+    }
+
+    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
+        try await refreshSlotsIfStale()
+        var keys: [String] = []
+        for client in clientsForAllNodes() { keys += try await client.scanKeys(matching: pattern) }
+        return keys
+    }
+
+    // MARK: Routing
+
+    struct Redirect {
+        enum Kind { case moved, ask }
+        let kind: Kind
+        let address: String
+        init?(_ error: String) {
+            let parts = error.split(separator: " ")
+            guard parts.count == 3 else { return nil }
+            switch parts[0] {
+            case "MOVED": kind = .moved
+            case "ASK": kind = .ask
+            default: return nil
+            }
+            address = String(parts[2])
+        }
+    }
+
+    /// Node address -> (command index, send ASKING first).
+    private func route(_ indexes: [Int], _ commands: [[String]], asking: [Int: String]) throws(BackendError) -> [String: [(Int, Bool)]] {
+        try state.withLock { s throws(BackendError) -> [String: [(Int, Bool)]] in
+            var byNode: [String: [(Int, Bool)]] = [:]
+            for i in indexes {
+                if let target = asking[i] {
+                    byNode[target, default: []].append((i, true))
+                    continue
+                }
+                let node: String
+                if commands[i].count > 1 {
+                    let slot = HashSlot.of(commands[i][1])
+                    let n = s.slots.isEmpty ? -1 : Int(s.slots[slot])
+                    guard n >= 0 else { s.stale = true; throw .unavailable("redis cluster: slot \(slot) is not served by any node") }
+                    node = s.nodes[n]
+                } else {
+                    guard let first = s.nodes.first else { throw .unavailable("redis cluster: no nodes known") }
+                    node = first
+                }
+                byNode[node, default: []].append((i, false))
+            }
+            return byNode
+        }
+    }
+
+    private func runPerNode(_ routed: [String: [(Int, Bool)]], _ commands: [[String]]) async throws(BackendError) -> [(Int, RedisValue)] {
+        let jobs = routed.map { (node, items) in (client(for: node), items) }
+        let outcome: Result<[(Int, RedisValue)], BackendError> = await withTaskGroup(of: Result<[(Int, RedisValue)], BackendError>.self) { group in
+            for (client, items) in jobs {
+                group.addTask {
+                    var batch: [[String]] = []
+                    for (i, ask) in items {
+                        if ask { batch.append(["ASKING"]) }
+                        batch.append(commands[i])
+                    }
+                    do throws(BackendError) {
+                        let replies = try await client.pipeline(batch)
+                        var out: [(Int, RedisValue)] = []
+                        var r = 0
+                        for (i, ask) in items {
+                            if ask { r += 1 }
+                            out.append((i, replies[r]))
+                            r += 1
+                        }
+                        return .success(out)
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            var all: [(Int, RedisValue)] = []
+            var failure: BackendError?
+            for await r in group {
+                switch r {
+                case .success(let part): all += part
+                case .failure(let e): failure = failure ?? e
+                }
+            }
+            return failure.map { .failure($0) } ?? .success(all)
+        }
+        if case .failure = outcome { state.withLock { $0.stale = true } }  // a failover may have moved slots
+        return try outcome.get()
+    }
+
+    private func client(for node: String) -> RedisClient {
+        state.withLock { s in
+            if let c = s.clients[node] { return c }
+            let (host, port) = Self.split(node)
+            let c = RedisClient(seed, host: host, port: port, timeouts: timeouts, clock: clock)
+            s.clients[node] = c
+            return c
+        }
+    }
+
+    private func clientsForAllNodes() -> [RedisClient] {
+        state.withLock { $0.nodes }.map { client(for: $0) }
+    }
+
+    private static func split(_ node: String) -> (String, Int32) {
+        guard let colon = node.lastIndex(of: ":"), let p = Int32(node[node.index(after: colon)...]) else { return (node, 6379) }
+        return (String(node[..<colon]), p)
+    }
+
+    // MARK: Slot map
+
+    private func refreshSlotsIfStale() async throws(BackendError) {
+        let (stale, known) = state.withLock { ($0.stale, $0.nodes) }
+        guard stale else { return }
+        var candidates = known.map { client(for: $0) }
+        if case .tcp(let host, let port) = seed.endpoint { candidates.append(client(for: "\(host):\(port)")) }
+        var lastError = BackendError.unavailable("redis cluster: no node reachable")
+        for c in candidates {
+            do throws(BackendError) {
+                let reply = try await c.pipeline([["CLUSTER", "SLOTS"]])[0]
+                if let e = reply.errorMessage { throw .failed("CLUSTER SLOTS: \(SafeText.clean(e))") }
+                try install(reply, seedHost: Self.split(c.label).0)
+                return
+            } catch {
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func install(_ reply: RedisValue, seedHost: String) throws(BackendError) {
+        guard let ranges = reply.array else { throw .failed("CLUSTER SLOTS: unexpected reply") }
+        var slots = [Int16](repeating: -1, count: HashSlot.count)
+        var nodes: [String] = []
+        for range in ranges {
+            guard let r = range.array, r.count >= 3, case .integer(let lo) = r[0], case .integer(let hi) = r[1],
+                  let master = r[2].array, master.count >= 2, let host = master[0].string, case .integer(let port) = master[1],
+                  lo >= 0, hi < HashSlot.count, lo <= hi
+            else { throw .failed("CLUSTER SLOTS: malformed range") }
+            let address = "\(host.isEmpty ? seedHost : host):\(port)"
+            let index: Int
+            if let i = nodes.firstIndex(of: address) { index = i } else { nodes.append(address); index = nodes.count - 1 }
+            for slot in Int(lo)...Int(hi) { slots[slot] = Int16(index) }
+        }
+        state.withLock { s in
+            s.slots = slots
+            s.nodes = nodes
+            s.stale = false
+        }
+    }
+}
+
+/// Chooses standalone or cluster on first use, from the server's own `INFO cluster`.
+public final class RedisAuto: RedisCommands {
+    private let url: RedisURL
+    private let connectTimeout: Double
+    private let commandTimeout: Double
+    private let clock: any Clock
+    private let chosen = Mutex<(any RedisCommands)?>(nil)
+    private let standalone: RedisClient
+
+    public init(_ url: RedisURL, connectTimeout: Double = 2, commandTimeout: Double = 5, clock: any Clock = SystemClock()) {
+        self.url = url
+        self.connectTimeout = connectTimeout
+        self.commandTimeout = commandTimeout
+        self.clock = clock
+        standalone = RedisClient(url, connectTimeout: connectTimeout, commandTimeout: commandTimeout, clock: clock)
+    }
+
+    public var label: String { chosen.withLock { $0?.label } ?? url.description }
+
+    private func resolve() async throws(BackendError) -> any RedisCommands {
+        if let c = chosen.withLock({ $0 }) { return c }
+        let info = try await standalone.pipeline([["INFO", "cluster"]])[0]
+        let isCluster = info.string?.contains("cluster_enabled:1") ?? false
+        let c: any RedisCommands = isCluster
+            ? RedisClusterClient(seed: url, connectTimeout: connectTimeout, commandTimeout: commandTimeout, clock: clock)
+            : standalone
+        chosen.withLock { $0 = c }
+        return c
+    }
+
+    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+        try await resolve().pipeline(commands)
+    }
+
+    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
+        try await resolve().scanKeys(matching: pattern)
+    }
+}

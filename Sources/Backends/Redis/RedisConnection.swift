@@ -1,0 +1,131 @@
+import CHiredis
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One blocking hiredis connection. Not thread-safe: it is owned by one worker queue
+/// (`RedisClient`), never by the UI thread.
+final class RedisConnection {
+    private let context: UnsafeMutablePointer<redisContext>
+    let address: String
+
+    struct Timeouts: Sendable {
+        var connect: Double = 2
+        var command: Double = 5
+    }
+
+    /// Connects, authenticates and selects the database. Throws `.unavailable` when the server
+    /// cannot be reached and `.denied` when it refuses the credentials.
+    init(_ url: RedisURL, host overrideHost: String? = nil, port overridePort: Int32? = nil, timeouts: Timeouts) throws(BackendError) {
+        let connectTV = timeval(tv_sec: Int(timeouts.connect), tv_usec: Int((timeouts.connect.truncatingRemainder(dividingBy: 1)) * 1e6))
+        let ctx: UnsafeMutablePointer<redisContext>?
+        switch url.endpoint {
+        case .tcp(let host, let port):
+            let h = overrideHost ?? host, p = overridePort ?? port
+            address = "\(h):\(p)"
+            ctx = redisConnectWithTimeout(h, p, connectTV)
+        case .unix(let path):
+            address = path
+            ctx = redisConnectUnixWithTimeout(path, connectTV)
+        }
+        guard let ctx else { throw .unavailable("redis \(address): out of memory") }
+        if ctx.pointee.err != 0 {
+            let why = Self.errorText(ctx)
+            redisFree(ctx)
+            throw .unavailable("redis \(SafeText.clean(address)): \(why)")
+        }
+        context = ctx
+        let commandTV = timeval(tv_sec: Int(timeouts.command), tv_usec: Int((timeouts.command.truncatingRemainder(dividingBy: 1)) * 1e6))
+        redisSetTimeout(ctx, commandTV)
+
+        var setup: [[String]] = []
+        if let password = url.password { setup.append(url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]) }
+        if url.database != 0 { setup.append(["SELECT", String(url.database)]) }
+        if !setup.isEmpty {
+            let replies = try pipeline(setup)
+            for r in replies {
+                if let e = r.errorMessage {
+                    let denied = e.hasPrefix("WRONGPASS") || e.hasPrefix("NOAUTH") || e.contains("invalid password") || e.hasPrefix("NOPERM")
+                    throw denied ? .denied("redis \(address) refused the credentials: \(SafeText.clean(e))")
+                                 : .failed("redis \(address): \(SafeText.clean(e))")
+                }
+            }
+        }
+    }
+
+    deinit { redisFree(context) }
+
+    /// Sends every command, then reads every reply: one round trip. A transport failure throws
+    /// `.unavailable` and leaves the connection unusable (the owner drops it).
+    func pipeline(_ commands: [[String]]) throws(BackendError) -> [RedisValue] {
+        for command in commands {
+            let rc = Self.withArgv(command) { argc, argv, lens in tg_redis_append_argv(context, argc, argv, lens) }
+            if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
+        }
+        var out: [RedisValue] = []
+        out.reserveCapacity(commands.count)
+        for _ in commands {
+            var reply: UnsafeMutablePointer<redisReply>?
+            if tg_redis_get_reply(context, &reply) != REDIS_OK || reply == nil {
+                throw .unavailable("redis \(address): \(Self.errorText(context))")
+            }
+            out.append(Self.decode(reply!))
+            freeReplyObject(reply)
+        }
+        return out
+    }
+
+    var isBroken: Bool { context.pointee.err != 0 }
+
+    private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisValue {
+        let reply = r.pointee
+        func text() -> String {
+            guard let p = reply.str else { return "" }
+            return String(decoding: UnsafeRawBufferPointer(start: p, count: Int(reply.len)), as: UTF8.self)
+        }
+        switch reply.type {
+        case REDIS_REPLY_STRING: return .string(text())
+        case REDIS_REPLY_STATUS: return .status(text())
+        case REDIS_REPLY_ERROR: return .error(text())
+        case REDIS_REPLY_INTEGER: return .integer(reply.integer)
+        case REDIS_REPLY_NIL: return .null
+        case REDIS_REPLY_ARRAY:
+            var items: [RedisValue] = []
+            items.reserveCapacity(Int(reply.elements))
+            for i in 0..<Int(reply.elements) { if let e = reply.element[i] { items.append(decode(e)) } }
+            return .array(items)
+        default: return .error("unknown reply type \(reply.type)")
+        }
+    }
+
+    private static func errorText(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
+        let text = withUnsafeBytes(of: ctx.pointee.errstr) { raw -> String in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        if ctx.pointee.err == REDIS_ERR_IO, text.isEmpty || text.contains("Resource temporarily unavailable") { return "timed out" }
+        return text.isEmpty ? "connection error \(ctx.pointee.err)" : SafeText.clean(text)
+    }
+
+    /// Lays the arguments out in one buffer and hands hiredis pointers into it with lengths
+    /// (binary-safe: no NUL terminators needed).
+    private static func withArgv<R>(_ args: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
+        var blob: [UInt8] = []
+        var offsets: [Int] = [], lens: [Int] = []
+        offsets.reserveCapacity(args.count)
+        lens.reserveCapacity(args.count)
+        for a in args {
+            offsets.append(blob.count)
+            blob.append(contentsOf: a.utf8)
+            lens.append(blob.count - offsets[offsets.count - 1])
+        }
+        blob.append(0)
+        return blob.withUnsafeBufferPointer { base in
+            let raw = UnsafeRawPointer(base.baseAddress!)
+            var pointers = offsets.map { Optional((raw + $0).assumingMemoryBound(to: CChar.self)) }
+            return pointers.withUnsafeMutableBufferPointer { p in
+                lens.withUnsafeBufferPointer { l in body(Int32(args.count), p.baseAddress!, l.baseAddress!) }
+            }
+        }
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Backends
+import Foundation
+import Views
+
+struct TenantsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tenants",
+        abstract: "Tenants as the overview and the detail screen show them.",
+        subcommands: [List.self, Show.self]
+    )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every tenant: load, denials, budget and keys by state.")
+        @OptionGroup var source: SourceOptions
+        @Flag(help: "One JSON document instead of a table.") var json = false
+
+        func run() async throws {
+            let clock = SystemClock()
+            let fleet = try await source.makeBackend(clock: clock).fleet.fleet()
+            if json {
+                try Output.json(FleetJSON(fleet))
+                return
+            }
+            var model = OverviewModel()
+            model.apply(fleet)
+            let layout = OverviewColumn.layout(width: 132)
+            print(layout.map { Fit.text($0.0.title, $0.1, $0.0.align) }.joined(separator: " ").trimmingTrailingSpaces)
+            for t in model.rows {
+                print(layout.map { Fit.text($0.0.cell(t).0, $0.1, $0.0.align) }.joined(separator: " ").trimmingTrailingSpaces)
+            }
+            if fleet.malformedTenantIDs > 0 {
+                Output.note("\(fleet.malformedTenantIDs) tenant ids in Redis break the contract's pattern and were skipped")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One tenant: every route's window, throttles, budget, keys by state.")
+        @OptionGroup var source: SourceOptions
+        @Argument(help: "The tenant id.") var tenant: String
+        @Flag(help: "One JSON document instead of text.") var json = false
+
+        func run() async throws {
+            let id = try TenantID(tenant)
+            let clock = SystemClock()
+            let state = try await source.makeBackend(clock: clock).tenants.tenant(id)
+            if json {
+                try Output.json(TenantJSON(state))
+                return
+            }
+            for line in TenantText.lines(state) { print(line) }
+        }
+    }
+}
+
+enum Output {
+    static func json<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = try encoder.encode(value)
+        FileHandle.standardOutput.write(data)
+        FileHandle.standardOutput.write(Data("\n".utf8))
+    }
+
+    static func note(_ message: String) {
+        var err = StandardError()
+        print("tollgate: \(SafeText.clean(message))", to: &err)
+    }
+}
+
+extension String {
+    var trimmingTrailingSpaces: String {
+        var s = self
+        while s.hasSuffix(" ") { s.removeLast() }
+        return s
+    }
+}

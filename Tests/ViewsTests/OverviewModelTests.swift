@@ -169,3 +169,18 @@ import Testing
 }
 
 import Foundation
+
+@Suite struct StaleDataTests {
+    @Test func keepsTheLastDataAndSaysHowOldItIs() async throws {
+        let gw = DemoGateway(seed: 1, clock: FixedClock(1_795_800_047))
+        var app = AppModel(width: 100, height: 30, now: 1_795_800_047, source: "redis://127.0.0.1:6379")
+        _ = app.update(.fleet(try await gw.fleet()))
+        _ = app.update(.fleetFailed("backend unavailable: redis 127.0.0.1:6379: Connection refused", at: 1_795_800_059))
+        #expect(app.overview.rows.count == 40)
+        let screen = AppView.render(app).text
+        #expect(screen.contains("STALE (data 12s old)"))
+        #expect(screen.contains("TENANT"))
+        _ = app.update(.fleet(try await gw.fleet()))
+        #expect(!AppView.render(app).text.contains("STALE"))
+    }
+}

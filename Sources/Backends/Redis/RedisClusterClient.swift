@@ -16,7 +16,12 @@ public final class RedisClusterClient: RedisCommands {
         var nodes: [String] = []             // "host:port" of masters
         var clients: [String: RedisClient] = [:]
         var stale = true
+        var moved = 0
+        var asked = 0
     }
+
+    /// Redirections followed so far (for the status line and tests).
+    public var redirects: (moved: Int, ask: Int) { state.withLock { ($0.moved, $0.asked) } }
 
     public var label: String { "cluster " + seed.description }
 
@@ -41,8 +46,10 @@ public final class RedisClusterClient: RedisCommands {
                 if let e = reply.errorMessage, let redirect = Redirect(e) {
                     pending.append(index)
                     switch redirect.kind {
-                    case .moved: state.withLock { $0.stale = true }
-                    case .ask: asking[index] = redirect.address
+                    case .moved: state.withLock { $0.stale = true; $0.moved += 1 }
+                    case .ask:
+                        asking[index] = redirect.address
+                        state.withLock { $0.asked += 1 }
                     }
                 } else {
                     results[index] = reply

@@ -1,7 +1,8 @@
 # tollgate: two commands do all the set-up on a fresh Debian machine.
 #   make demo   build and open the console on the embedded demo gateway (no services)
 #   make test   install what is missing, start Redis and ClickHouse, run every test
-.PHONY: demo build test deps-build clean
+#   make bench  benchmarks against baselines measured in the same run
+.PHONY: demo build test bench deps-build clean
 
 demo: deps-build
 	swift build
@@ -12,6 +13,9 @@ build: deps-build
 
 test:
 	scripts/test.sh
+
+bench:
+	scripts/bench.sh
 
 deps-build:
 	@scripts/deps.sh

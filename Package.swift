@@ -34,6 +34,9 @@ let package = Package(
             path: "Sources/Console"
         ),
 
+        // `make bench`: measured side by side against baselines in one run (docs/benchmarks.md).
+        .executableTarget(name: "tollgate-bench-redis", dependencies: ["Backends", "CHiredis"], path: "Benchmarks/RedisBench"),
+
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends"]),

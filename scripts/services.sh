@@ -22,16 +22,17 @@ wait_for() { # wait_for WHAT TRIES COMMAND...
 }
 
 stop() {
+    local pids=()
     for pidfile in "$dir"/*.pid; do
         [ -e "$pidfile" ] || continue
-        kill "$(cat "$pidfile")" 2>/dev/null || true
+        pids+=("$(cat "$pidfile")")
+        rm -f "$pidfile"
     done
-    for pidfile in "$dir"/*.pid; do
-        [ -e "$pidfile" ] || continue
-        pid=$(cat "$pidfile")
+    [ ${#pids[@]} -eq 0 ] && return 0
+    kill "${pids[@]}" 2>/dev/null || true
+    for pid in "${pids[@]}"; do
         for _ in $(seq 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
         kill -9 "$pid" 2>/dev/null || true
-        rm -f "$pidfile"
     done
 }
 

@@ -1,44 +1,26 @@
 @testable import Backends
 
 /// Writes gateway state exactly as docs/contract.md says the gateway does, for tests and benches.
-struct ContractSeed {
-    let now: Int64
-    var commands: [[String]] = []
-
-    init(now: Int64) { self.now = now }
-
-    var month: String { YearMonth(containing: now).description }
-
+extension ContractSeed {
+    // String forms for readable fixtures; the values are valid by construction.
     mutating func tenant(_ t: String, tier: String = "enterprise", status: String = "active", index: Bool = true) {
-        if index { commands.append(["SADD", "gw:tenants", t]) }
-        commands.append(["HSET", "{\(t)}:meta", "name", t.uppercased(), "tier", tier, "status", status, "created_at", "1700000000"])
+        tenant(try! TenantID(t), tier: Tier(rawValue: tier)!, status: TenantStatus(rawValue: status)!, index: index)
     }
-
-    mutating func route(_ t: String, _ route: String, policy: String, count: Int?) {
-        commands.append(["HSET", "{\(t)}:limits", route, policy])
-        if let count, let p = try? LimitPolicy(parsing: policy) {
-            let ws = p.windowStart(at: Double(now))
-            commands.append(["SET", "rl:{\(t)}:\(route):\(ws)", String(count)])
-            commands.append(["EXPIRE", "rl:{\(t)}:\(route):\(ws)", String(2 * p.window)])
+    mutating func route(_ t: String, _ r: String, policy: String, count: Int?) {
+        if let p = try? LimitPolicy(parsing: policy) {
+            route(try! TenantID(t), try! Route(r), policy: p, count: count)
+        } else {
+            commands.append(["HSET", KeySchema.limits(try! TenantID(t)), r, policy])   // a policy that breaks the contract
         }
     }
-
-    mutating func throttle(_ t: String, _ route: String, limit: Int, expiresIn: Int64) {
-        commands.append(["HSET", "{\(t)}:throttle:\(route)", "limit", String(limit), "reason", "test", "actor", "ops:test",
-                         "set_at", String(now), "expires_at", String(now + expiresIn)])
+    mutating func throttle(_ t: String, _ r: String, limit: Int, expiresIn: Int64) {
+        throttle(try! TenantID(t), try! Route(r), limit: limit, expiresIn: expiresIn)
     }
-
     mutating func budget(_ t: String, limit: Int, used: Int, extra: [String] = []) {
-        commands.append(["HSET", "{\(t)}:budget:\(month)", "limit", String(limit), "used", String(used)] + extra)
+        budget(try! TenantID(t), limit: limit, used: used, extra: extra)
     }
-
     mutating func key(_ t: String, _ id: String, state: String, expiresAt: Int64 = 0, graceUntil: Int64? = nil) {
-        commands.append(["SADD", "{\(t)}:apikeys", id])
-        var fields = ["HSET", "{\(t)}:apikey:\(id)", "label", "key \(id)", "prefix", String("tg.\(t).\(id).".prefix(12)),
-                      "sha256", String(repeating: "0", count: 64), "state", state, "created_at", String(now - 86_400),
-                      "created_by", "ops:test", "expires_at", String(expiresAt), "scopes", "chat"]
-        if let g = graceUntil { fields += ["grace_until", String(g)] }
-        commands.append(fields)
+        key(try! TenantID(t), try! KeyID(id), state: APIKey.StoredState(rawValue: state)!, expiresAt: expiresAt, graceUntil: graceUntil)
     }
 
     /// A small fleet that exercises every rule; the expected values are in RedisGatewayTests.
@@ -71,7 +53,7 @@ struct ContractSeed {
         s.commands.append(["SET", "rl:{broken}:chat.completions:\(ws)", "lots"])
         s.commands.append(["HSET", "{broken}:budget:\(s.month)", "limit", "1000", "used", "x"])
         s.commands.append(["SADD", "{broken}:apikeys", "k_ok", "bad key!"])
-        s.key("broken", "k_ok", state: "weird")
+        s.commands.append(["HSET", "{broken}:apikey:k_ok", "state", "weird"])
 
         s.tenant("wrongtype")
         s.commands.append(["SET", "{wrongtype}:limits", "600/60"])

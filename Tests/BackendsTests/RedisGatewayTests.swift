@@ -66,7 +66,42 @@ struct RedisGatewayTests {
         let now = Int64(SystemClock().now())
         try await Self.seed(client, .standard(now: now))
         let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)))
-        try Self.expectStandardFleet(try await gw.fleet(), now: now)
+        let cold = try await gw.fleet()        // both tiers
+        try Self.expectStandardFleet(cold, now: now)
+        let hot = try await gw.fleet()         // counters, budgets, throttles; cold tier from cache
+        try Self.expectStandardFleet(hot, now: now)
+        #expect(hot == cold)
+    }
+
+    @Test func hotRefreshSeesNewTrafficAndThrottlesAtOnce() async throws {
+        let (client, _) = try await Self.standalone(db: 5)
+        let now = Int64(SystemClock().now())
+        try await Self.seed(client, .standard(now: now))
+        let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)), coldInterval: 3600)
+        _ = try await gw.fleet()
+        var change = ContractSeed(now: now)
+        change.route("acme", "embeddings", policy: "100/10", count: 250)
+        change.throttle("globex", "chat.completions", limit: 2, expiresIn: 60)
+        change.budget("acme", limit: 1_000_000, used: 1_000_000)
+        try await Self.seed(client, change)
+        let fleet = try await gw.fleet()
+        let acme = try #require(fleet.tenants.first { $0.id.rawValue == "acme" })
+        #expect(acme.routes.first { $0.route.rawValue == "embeddings" }?.state.value?.denied == 150)
+        #expect(acme.budget?.value?.level == .exhausted)
+        let globex = try #require(fleet.tenants.first { $0.id.rawValue == "globex" })
+        #expect(globex.routes.first?.state.value?.effectiveLimit == 2)
+        #expect(globex.throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
+    }
+
+    @Test func coldTierIsReReadAfterItsInterval() async throws {
+        let (client, _) = try await Self.standalone(db: 6)
+        let now = Int64(SystemClock().now())
+        try await Self.seed(client, .standard(now: now))
+        let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)), coldInterval: 0)
+        _ = try await gw.fleet()
+        _ = try await client.pipeline([["HSET", "{acme}:apikey:k_active", "state", "revoked"]])
+        let acme = try #require(try await gw.fleet().tenants.first { $0.id.rawValue == "acme" })
+        #expect(acme.keys[.revoked] == 2 && acme.keys[.active] == 1)
     }
 
     @Test func tenantDetailAndKeys() async throws {
@@ -146,6 +181,7 @@ struct RedisClusterTests {
         #expect(slots.count == 4)
         let gw = RedisGateway(redis: auto, clock: FixedClock(Double(now)))
         try RedisGatewayTests.expectStandardFleet(try await gw.fleet(), now: now)
+        try RedisGatewayTests.expectStandardFleet(try await gw.fleet(), now: now)   // hot path
         // Discovery by SCAN covers every master.
         _ = try await auto.pipeline([["DEL", "gw:tenants"]])
         let scanned = try await RedisGateway(redis: auto, clock: FixedClock(Double(now))).fleet()

@@ -61,22 +61,31 @@ public enum KeyState: String, Sendable, CaseIterable, Comparable {
     /// Whether a request with this key is still accepted by the gateway.
     public var isUsable: Bool { self == .active || self == .rotating }
 
-    public static func < (a: KeyState, b: KeyState) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    /// Position in `allCases`: the order people read states in.
+    var index: Int {
+        switch self {
+        case .active: 0
+        case .rotating: 1
+        case .retired: 2
+        case .revoked: 3
+        case .expired: 4
+        }
     }
+
+    public static func < (a: KeyState, b: KeyState) -> Bool { a.index < b.index }
 }
 
 /// Key counts of one tenant by derived state.
 public struct KeyCounts: Equatable, Sendable {
-    public var counts: [KeyState: Int] = [:]
+    private var counts = [Int](repeating: 0, count: KeyState.allCases.count)
     /// Usable keys whose expiry falls within the warning horizon (7 days).
     public var expiringSoon: Int = 0
     public init() {}
     public subscript(_ s: KeyState) -> Int {
-        get { counts[s, default: 0] }
-        set { counts[s] = newValue }
+        get { counts[s.index] }
+        set { counts[s.index] = newValue }
     }
-    public var total: Int { counts.values.reduce(0, +) }
+    public var total: Int { counts.reduce(0, +) }
 
     public static let expiryWarning: Double = 7 * 86_400
 

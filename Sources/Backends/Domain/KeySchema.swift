@@ -10,10 +10,14 @@ public enum KeySchema {
     public static func meta(_ t: TenantID) -> String { "{\(t.rawValue)}:meta" }
     public static func limits(_ t: TenantID) -> String { "{\(t.rawValue)}:limits" }
     public static func counter(_ t: TenantID, _ route: Route, windowStart: Int64) -> String {
-        "rl:{\(t.rawValue)}:\(route.rawValue):\(windowStart)"
+        counterPrefix(t, route) + String(windowStart)
     }
+    /// `rl:{T}:{route}:`, to which a refresh appends the window start.
+    public static func counterPrefix(_ t: TenantID, _ route: Route) -> String { "rl:{\(t.rawValue)}:\(route.rawValue):" }
     public static func throttle(_ t: TenantID, _ route: Route) -> String { "{\(t.rawValue)}:throttle:\(route.rawValue)" }
-    public static func budget(_ t: TenantID, month: YearMonth) -> String { "{\(t.rawValue)}:budget:\(month)" }
+    public static func budget(_ t: TenantID, month: YearMonth) -> String { budgetPrefix(t) + month.description }
+    /// `{T}:budget:`, to which a refresh appends the month.
+    public static func budgetPrefix(_ t: TenantID) -> String { "{\(t.rawValue)}:budget:" }
     public static func apiKeys(_ t: TenantID) -> String { "{\(t.rawValue)}:apikeys" }
     public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
     public static func sessionPattern(_ t: TenantID) -> String { "{\(t.rawValue)}:session:*" }

@@ -107,24 +107,22 @@ final class RedisConnection {
         return text.isEmpty ? "connection error \(ctx.pointee.err)" : SafeText.clean(text)
     }
 
-    /// Lays the arguments out in one buffer and hands hiredis pointers into it with lengths
-    /// (binary-safe: no NUL terminators needed).
+    /// Lays the arguments out in one stack buffer and hands hiredis pointers into it with
+    /// lengths (binary-safe: no NUL terminators needed). No heap allocation per command.
     private static func withArgv<R>(_ args: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        var blob: [UInt8] = []
-        var offsets: [Int] = [], lens: [Int] = []
-        offsets.reserveCapacity(args.count)
-        lens.reserveCapacity(args.count)
-        for a in args {
-            offsets.append(blob.count)
-            blob.append(contentsOf: a.utf8)
-            lens.append(blob.count - offsets[offsets.count - 1])
-        }
-        blob.append(0)
-        return blob.withUnsafeBufferPointer { base in
-            let raw = UnsafeRawPointer(base.baseAddress!)
-            var pointers = offsets.map { Optional((raw + $0).assumingMemoryBound(to: CChar.self)) }
-            return pointers.withUnsafeMutableBufferPointer { p in
-                lens.withUnsafeBufferPointer { l in body(Int32(args.count), p.baseAddress!, l.baseAddress!) }
+        let total = args.reduce(0) { $0 + $1.utf8.count }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, total)) { blob in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: args.count) { pointers in
+                withUnsafeTemporaryAllocation(of: Int.self, capacity: args.count) { lens in
+                    var offset = 0
+                    for (i, a) in args.enumerated() {
+                        let n = UnsafeMutableBufferPointer(rebasing: blob[offset...]).initialize(from: a.utf8).1
+                        pointers[i] = UnsafeRawPointer(blob.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                        lens[i] = n
+                        offset += n
+                    }
+                    return body(Int32(args.count), pointers.baseAddress!, lens.baseAddress!)
+                }
             }
         }
     }

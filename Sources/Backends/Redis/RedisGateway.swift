@@ -1,21 +1,89 @@
 import Synchronization
 
 /// The read side of the contract over Redis. Key names are computed from the key schema and the
-/// clock, never found by KEYS: a fleet refresh is three pipelined round trips (the tenant index;
-/// meta/limits/budget/key index of every tenant; counters/throttles/key hashes of every tenant),
-/// and a tenant refresh is two. SCAN is used only for discovery when `gw:tenants` is missing,
-/// and its result is cached.
+/// clock, never found by KEYS; SCAN serves only discovery when `gw:tenants` is missing, and its
+/// result is cached.
+///
+/// Data is read in two tiers (docs/redis.md):
+/// - hot, every refresh: each tenant's current-window counters (one MGET), budget (one HMGET) and
+///   which throttles exist (one EXISTS), plus the throttles themselves for the few tenants that
+///   have any: two or three round trips for the whole fleet;
+/// - cold, at most every `coldInterval` seconds per tenant (staggered): meta, limit policies and
+///   key metadata, which operators change rarely.
+/// `tenant(_:)` (the detail screen, `tenants show`) always reads both tiers fresh, in two round
+/// trips, with GET per counter so that a counter of the wrong type is reported as such.
 public final class RedisGateway: FleetReading, TenantReading {
     private let redis: any RedisCommands
     private let clock: any Clock
-    private let scanCache = Mutex<(ids: [String], at: Double)?>(nil)
+    private let coldInterval: Double
+    private let cache = Mutex(Cache())
     static let scanCacheSeconds = 60.0
     static let keyFields = ["state", "expires_at", "grace_until"]
     static let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
+    static let budgetFields = ["limit", "used", "soft_pct", "hard", "temp_limit", "temp_expires_at"]
 
-    public init(redis: any RedisCommands, clock: any Clock = SystemClock()) {
+    struct Cache {
+        var scan: (ids: [String], at: Double)?
+        var cold: [TenantID: ColdBox] = [:]
+    }
+
+    /// Shares one tenant's cold data between refreshes without copying it.
+    final class ColdBox: Sendable {
+        let value: Cold
+        init(_ value: Cold) { self.value = value }
+    }
+
+    /// What changes rarely, kept per tenant between refreshes.
+    struct Cold: Sendable {
+        var meta: Reading<TenantMeta>
+        var policies: [(Route, LimitPolicy)] {
+            didSet { hotKeys = HotKeys(tenant, policies) }
+        }
+        var badRoutes: [RouteReading]
+        var keys: [KeyMeta]
+        var skipped: Int
+        var expires: Double
+        let tenant: TenantID
+        /// Key names of the hot read, built once per cold read instead of on every refresh.
+        private(set) var hotKeys: HotKeys
+
+        init(tenant: TenantID, meta: Reading<TenantMeta>, expires: Double) {
+            self.tenant = tenant
+            self.meta = meta
+            self.expires = expires
+            policies = []
+            badRoutes = []
+            keys = []
+            skipped = 0
+            hotKeys = HotKeys(tenant, [])
+        }
+    }
+
+    struct HotKeys: Sendable {
+        /// `rl:{T}:{route}:` per policy; the window start is appended at read time.
+        let counterPrefixes: [String]
+        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`
+        let exists: [String]
+        /// `{T}:budget:`, to which a refresh appends the month.
+        let budgetPrefix: String
+
+        init(_ t: TenantID, _ policies: [(Route, LimitPolicy)]) {
+            counterPrefixes = policies.map { KeySchema.counterPrefix(t, $0.0) }
+            budgetPrefix = KeySchema.budgetPrefix(t)
+            exists = ["EXISTS"] + policies.map { KeySchema.throttle(t, $0.0) } + [KeySchema.throttle(t, .all)]
+        }
+    }
+
+    struct KeyMeta: Sendable {
+        let stored: APIKey.StoredState
+        let expiresAt: Int64
+        let graceUntil: Int64?
+    }
+
+    public init(redis: any RedisCommands, clock: any Clock = SystemClock(), coldInterval: Double = 30) {
         self.redis = redis
         self.clock = clock
+        self.coldInterval = coldInterval
     }
 
     public var label: String { redis.label }
@@ -25,8 +93,15 @@ public final class RedisGateway: FleetReading, TenantReading {
     public func fleet() async throws(BackendError) -> FleetSnapshot {
         let now = clock.now()
         let (ids, malformed) = try await discover(now: now)
-        let tenants = try await read(ids, now: now)
-        return FleetSnapshot(tenants: tenants, malformedTenantIDs: malformed, takenAt: now)
+        let known = cache.withLock { c in c.cold.filter { now < $0.value.value.expires } }
+        let stale = ids.filter { known[$0] == nil }
+        let fresh = ids.filter { known[$0] != nil }
+        var states: [TenantID: TenantState] = [:]
+        for s in try await readFull(stale, now: now) { states[s.id] = s }
+        for s in try await readHot(fresh.map { ($0, known[$0]!) }, now: now) { states[s.id] = s }
+        let live = Set(ids)
+        cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }   // forget deleted tenants
+        return FleetSnapshot(tenants: ids.compactMap { states[$0] }, malformedTenantIDs: malformed, takenAt: now)
     }
 
     /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty
@@ -35,12 +110,12 @@ public final class RedisGateway: FleetReading, TenantReading {
         let index = try await redis.pipeline([["SMEMBERS", KeySchema.tenantIndex]])[0]
         var raw = index.array?.compactMap(\.string) ?? []
         if raw.isEmpty {
-            if let cached = scanCache.withLock({ $0 }), now - cached.at < Self.scanCacheSeconds {
+            if let cached = cache.withLock({ $0.scan }), now - cached.at < Self.scanCacheSeconds {
                 raw = cached.ids
             } else {
                 raw = try await redis.scanKeys(matching: KeySchema.metaScanPattern).compactMap(KeySchema.tenantPart(ofMetaKey:))
                 let found = raw
-                scanCache.withLock { $0 = (found, now) }
+                cache.withLock { $0.scan = (found, now) }
             }
         }
         var ids: [TenantID] = []
@@ -55,7 +130,7 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     public func tenant(_ id: TenantID) async throws(BackendError) -> TenantState {
         let now = clock.now()
-        guard let state = try await read([id], now: now).first else { throw .notFound("tenant \(id)") }
+        guard let state = try await readFull([id], now: now).first else { throw .notFound("tenant \(id)") }
         if case .bad = state.meta, state.routes.isEmpty, state.budget == nil, state.keys.total == 0 {
             let exists = try await redis.pipeline([["EXISTS", KeySchema.meta(id)]])[0]
             if exists == .integer(0) { throw .notFound("tenant \(id): no \(KeySchema.meta(id)) in Redis") }
@@ -71,105 +146,203 @@ public final class RedisGateway: FleetReading, TenantReading {
         return zip(ids, hashes).compactMap { id, h in h.hash.flatMap { RedisParse.apiKey(id, $0) } }
     }
 
-    // MARK: Reading many tenants
+    // MARK: Full read: both tiers, two round trips for any number of tenants
 
-    private func read(_ ids: [TenantID], now: Double) async throws(BackendError) -> [TenantState] {
+    private func readFull(_ ids: [TenantID], now: Double) async throws(BackendError) -> [TenantState] {
+        if ids.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         var first: [[String]] = []
         first.reserveCapacity(ids.count * 4)
         for t in ids {
             first.append(["HGETALL", KeySchema.meta(t)])
             first.append(["HGETALL", KeySchema.limits(t)])
-            first.append(["HGETALL", KeySchema.budget(t, month: month)])
             first.append(["SMEMBERS", KeySchema.apiKeys(t)])
+            first.append(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields)
         }
         let r1 = try await redis.pipeline(first)
 
-        struct Partial {
-            var state: TenantState
-            var policies: [(Route, LimitPolicy)] = []
-            var keyIDs: [KeyID] = []
-        }
-        var partials: [Partial] = []
-        partials.reserveCapacity(ids.count)
+        var colds: [Cold] = []
+        var keyIDs: [[KeyID]] = []
         var second: [[String]] = []
         for (i, t) in ids.enumerated() {
-            var skipped = 0
-            let meta = RedisParse.meta(t, r1[i * 4])
-            var routes: [RouteReading] = []
-            var policies: [(Route, LimitPolicy)] = []
+            var cold = Cold(tenant: t, meta: RedisParse.meta(t, r1[i * 4]),
+                            expires: now + coldInterval * (0.75 + 0.25 * unit(stableHash(0, [t.rawValue]))))
             switch RedisParse.hashOrProblem(r1[i * 4 + 1], key: KeySchema.limits(t)) {
             case .bad(let problem):
-                routes.append(RouteReading(route: .all, state: .bad(problem)))
+                cold.badRoutes.append(RouteReading(route: .all, state: .bad(problem)))
             case .ok(let limits):
+                var policies: [(Route, LimitPolicy)] = []
                 for (field, value) in limits.sorted(by: { $0.key < $1.key }) {
-                    guard let route = try? Route(field) else { skipped += 1; continue }
+                    guard let route = try? Route(field) else { cold.skipped += 1; continue }
                     do throws(ValidationError) {
                         policies.append((route, try LimitPolicy(parsing: value)))
                     } catch {
-                        routes.append(RouteReading(route: route, state: .bad(error.description)))
+                        cold.badRoutes.append(RouteReading(route: route, state: .bad(error.description)))
                     }
                 }
+                cold.policies = policies
             }
-            let budget = RedisParse.budget(r1[i * 4 + 2], key: KeySchema.budget(t, month: month), month: month, now: now)
-            var keyIDs: [KeyID] = []
-            if let members = r1[i * 4 + 3].array {
+            var ids: [KeyID] = []
+            if let members = r1[i * 4 + 2].array {
                 for m in members {
-                    if let s = m.string, let k = try? KeyID(s) { keyIDs.append(k) } else { skipped += 1 }
+                    if let s = m.string, let k = try? KeyID(s) { ids.append(k) } else { cold.skipped += 1 }
                 }
-            } else if r1[i * 4 + 3].errorMessage != nil {
-                skipped += 1
+            } else if r1[i * 4 + 2].errorMessage != nil {
+                cold.skipped += 1
             }
-            for (route, policy) in policies {
+            for (route, policy) in cold.policies {
                 second.append(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))])
                 second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields)
             }
             second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
-            for k in keyIDs { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
-            partials.append(Partial(state: TenantState(id: t, meta: meta, routes: routes, throttles: [], budget: budget,
-                                                       keys: KeyCounts(), skippedEntries: skipped),
-                                    policies: policies, keyIDs: keyIDs))
+            for k in ids { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+            colds.append(cold)
+            keyIDs.append(ids)
         }
         let r2 = try await redis.pipeline(second)
 
         var cursor = 0
         var out: [TenantState] = []
-        out.reserveCapacity(partials.count)
-        for var p in partials {
-            let t = p.state.id
-            let perRoute = p.policies.map { _ -> (RedisValue, RedisValue) in
-                defer { cursor += 2 }
-                return (r2[cursor], r2[cursor + 1])
+        out.reserveCapacity(ids.count)
+        for (i, t) in ids.enumerated() {
+            var cold = colds[i]
+            var counters: [Reading<Int>] = []
+            var throttles: [Route: Reading<Throttle?>] = [:]
+            for (route, policy) in cold.policies {
+                counters.append(RedisParse.counter(r2[cursor], key: { KeySchema.counter(t, route, windowStart: policy.windowStart(at: now)) }))
+                throttles[route] = RedisParse.throttle(r2[cursor + 1], route: route, key: KeySchema.throttle(t, route))
+                cursor += 2
             }
-            let allThrottle = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
+            throttles[.all] = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
             cursor += 1
-            var live: [Throttle] = []
-            if case .ok(let th?) = allThrottle, th.isLive(at: now) { live.append(th) }
-            for ((route, policy), (counter, throttleReply)) in zip(p.policies, perRoute) {
-                let routeThrottle = RedisParse.throttle(throttleReply, route: route, key: KeySchema.throttle(t, route))
-                if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
-                let reading: Reading<WindowState>
-                switch (RedisParse.counter(counter, key: KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))), routeThrottle, allThrottle) {
-                case (.bad(let why), _, _), (_, .bad(let why), _), (_, _, .bad(let why)):
-                    reading = .bad(why)
-                case (.ok(let count), .ok(let rt), .ok(let at)):
-                    reading = .ok(WindowState(policy: policy, count: count, throttles: [rt, at].compactMap { $0 }, now: now))
-                }
-                p.state.routes.append(RouteReading(route: route, state: reading))
-            }
-            p.state.routes.sort { $0.route < $1.route }
-            p.state.throttles = live.sorted { $0.route < $1.route }
-            for _ in p.keyIDs {
-                if let key = RedisParse.keyState(r2[cursor], now: now) {
-                    p.state.keys[key.state] += 1
-                    if key.expiringSoon { p.state.keys.expiringSoon += 1 }
-                } else {
-                    p.state.skippedEntries += 1
-                }
+            for _ in keyIDs[i] {
+                if let k = RedisParse.keyMeta(r2[cursor]) { cold.keys.append(k) } else { cold.skipped += 1 }
                 cursor += 1
             }
-            out.append(p.state)
+            let budget = RedisParse.budget(r1[i * 4 + 3], key: KeySchema.budget(t, month: month), month: month, now: now)
+            out.append(Self.assemble(t, cold, counters: counters, throttles: throttles, budget: budget, now: now))
+            let stored = ColdBox(cold)
+            cache.withLock { $0.cold[t] = stored }
         }
         return out
+    }
+
+    // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
+
+    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double) async throws(BackendError) -> [TenantState] {
+        if tenants.isEmpty { return [] }
+        let month = YearMonth(containing: Int64(now.rounded(.down)))
+        let monthText = month.description
+        var windowText: [Int: String] = [:]   // window length -> its current start, as text
+        var first: [[String]] = []
+        var counterAt: [Int?] = []           // index of each tenant's MGET; nil when it has no policies
+        var budgetAt: [Int] = [], existsAt: [Int] = []
+        first.reserveCapacity(tenants.count * 3)
+        for (_, box) in tenants {
+            let cold = box.value
+            if cold.policies.isEmpty {
+                counterAt.append(nil)
+            } else {
+                counterAt.append(first.count)
+                var mget = ["MGET"]
+                mget.reserveCapacity(cold.policies.count + 1)
+                for (prefix, (_, policy)) in zip(cold.hotKeys.counterPrefixes, cold.policies) {
+                    let start: String
+                    if let s = windowText[policy.window] { start = s } else {
+                        start = String(policy.windowStart(at: now))
+                        windowText[policy.window] = start
+                    }
+                    mget.append(prefix + start)
+                }
+                first.append(mget)
+            }
+            budgetAt.append(first.count)
+            first.append(["HMGET", cold.hotKeys.budgetPrefix + monthText] + Self.budgetFields)
+            existsAt.append(first.count)
+            first.append(cold.hotKeys.exists)
+        }
+        let r1 = try await redis.pipeline(first)
+
+        // Throttles are rare: read them only for tenants that have one.
+        var second: [[String]] = []
+        var throttled: [Int] = []
+        for (i, (t, box)) in tenants.enumerated() {
+            let cold = box.value
+            guard case .integer(let n) = r1[existsAt[i]], n > 0 else { continue }
+            throttled.append(i)
+            for (route, _) in cold.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
+            second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
+        }
+        let r2 = try await redis.pipeline(second)
+        var throttleReplies: [Int: ArraySlice<RedisValue>] = [:]
+        var cursor = 0
+        for i in throttled {
+            let n = tenants[i].1.value.policies.count + 1
+            throttleReplies[i] = r2[cursor..<(cursor + n)]
+            cursor += n
+        }
+
+        var out: [TenantState] = []
+        out.reserveCapacity(tenants.count)
+        for (i, (t, box)) in tenants.enumerated() {
+            let cold = box.value
+            let mget = counterAt[i].map { r1[$0] } ?? .array([])
+            let values = mget.array ?? []
+            var counters: [Reading<Int>] = []
+            counters.reserveCapacity(cold.policies.count)
+            for (j, (route, policy)) in cold.policies.enumerated() {
+                let key = { KeySchema.counter(t, route, windowStart: policy.windowStart(at: now)) }   // for messages only
+                if let e = mget.errorMessage {
+                    counters.append(.bad("\(key()): \(SafeText.clean(e))"))
+                } else {
+                    counters.append(RedisParse.counter(j < values.count ? values[j] : .null, key: key))
+                }
+            }
+            var throttles: [Route: Reading<Throttle?>] = [:]
+            if let e = r1[existsAt[i]].errorMessage {
+                throttles[.all] = .bad("throttles: \(SafeText.clean(e))")
+            } else if let replies = throttleReplies[i] {
+                for (j, (route, _)) in cold.policies.enumerated() {
+                    throttles[route] = RedisParse.throttle(replies[replies.startIndex + j], route: route, key: KeySchema.throttle(t, route))
+                }
+                throttles[.all] = RedisParse.throttle(replies[replies.endIndex - 1], route: .all, key: KeySchema.throttle(t, .all))
+            }
+            let budget = RedisParse.budget(r1[budgetAt[i]], key: KeySchema.budget(t, month: month), month: month, now: now)
+            out.append(Self.assemble(t, cold, counters: counters, throttles: throttles, budget: budget, now: now))
+        }
+        return out
+    }
+
+    // MARK: Assembly
+
+    /// One tenant's state from its cold data and hot readings. `counters` follow `cold.policies`;
+    /// a throttle missing from `throttles` means there is none.
+    static func assemble(_ t: TenantID, _ cold: Cold, counters: [Reading<Int>], throttles: [Route: Reading<Throttle?>],
+                         budget: Reading<BudgetState>?, now: Double) -> TenantState {
+        let allThrottle = throttles[.all] ?? .ok(nil)
+        var live: [Throttle] = []
+        if case .ok(let th?) = allThrottle, th.isLive(at: now) { live.append(th) }
+        var routes = cold.badRoutes
+        for ((route, policy), counter) in zip(cold.policies, counters) {
+            let routeThrottle = throttles[route] ?? .ok(nil)
+            if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
+            let reading: Reading<WindowState>
+            switch (counter, routeThrottle, allThrottle) {
+            case (.bad(let why), _, _), (_, .bad(let why), _), (_, _, .bad(let why)):
+                reading = .bad(why)
+            case (.ok(let count), .ok(let rt), .ok(let at)):
+                reading = .ok(WindowState(policy: policy, count: count, throttles: [rt, at].compactMap { $0 }, now: now))
+            }
+            routes.append(RouteReading(route: route, state: reading))
+        }
+        var keys = KeyCounts()
+        for k in cold.keys {
+            let s = KeyState.derive(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now)
+            keys[s] += 1
+            if s.isUsable, k.expiresAt > 0, Double(k.expiresAt) - now < KeyCounts.expiryWarning { keys.expiringSoon += 1 }
+        }
+        if !cold.badRoutes.isEmpty { routes.sort { $0.route < $1.route } }   // policies are already in route order
+        return TenantState(id: t, meta: cold.meta, routes: routes,
+                           throttles: live.sorted { $0.route < $1.route }, budget: budget, keys: keys, skippedEntries: cold.skipped)
     }
 }

@@ -27,13 +27,16 @@ enum RedisParse {
                               createdAt: h["created_at"].flatMap { parseDecimal($0) }.map(Int64.init)))
     }
 
-    static func counter(_ reply: RedisValue, key: String) -> Reading<Int> {
+    /// `key` is built only when there is something to report.
+    static func counter(_ reply: RedisValue, key: () -> String) -> Reading<Int> {
         switch reply {
         case .null: return .ok(0)   // no request yet in this window
-        case .string(let s): return int(s, "counter \(key)")
-        case .integer(let i): return i >= 0 ? .ok(Int(i)) : .bad("counter \(key) is negative")
-        case .error(let e): return .bad("\(key): \(SafeText.clean(e))")
-        default: return .bad("\(key): unexpected reply")
+        case .string(let s):
+            if let n = parseDecimal(s) { return .ok(n) }
+            return .bad("counter \(key()) \(SafeText.quoted(s, limit: 40)) is not a whole number >= 0")
+        case .integer(let i): return i >= 0 ? .ok(Int(i)) : .bad("counter \(key()) is negative")
+        case .error(let e): return .bad("\(key()): \(SafeText.clean(e))")
+        default: return .bad("\(key()): unexpected reply")
         }
     }
 
@@ -48,31 +51,30 @@ enum RedisParse {
                             setAt: Int64(f[4].string.flatMap { parseDecimal($0) } ?? 0), expiresAt: Int64(expires)))
     }
 
-    /// `nil` when the month has no budget hash.
+    /// `nil` when the month has no budget hash. `reply` answers `HMGET key` with `RedisGateway.budgetFields`:
+    /// limit, used, soft_pct, hard, temp_limit, temp_expires_at.
     static func budget(_ reply: RedisValue, key: String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
-        let h: [String: String]
-        switch hashOrProblem(reply, key: key) {
-        case .bad(let p): return .bad(p)
-        case .ok(let v): h = v
-        }
-        if h.isEmpty { return nil }
-        guard case .ok(let limit) = int(h["limit"], "budget limit") else { return .bad(int(h["limit"], "budget limit").problem!) }
-        guard case .ok(let used) = int(h["used"], "budget used") else { return .bad(int(h["used"], "budget used").problem!) }
+        if let e = reply.errorMessage { return .bad("\(key): \(SafeText.clean(e))") }
+        guard let v = reply.array, v.count == 6 else { return .bad("\(key): unexpected reply") }
+        if v.allSatisfy({ $0 == .null }) { return nil }
+        func number(_ i: Int, _ name: String) -> Reading<Int> { int(v[i].string, "budget \(name)") }
+        guard case .ok(let limit) = number(0, "limit") else { return .bad(number(0, "limit").problem!) }
+        guard case .ok(let used) = number(1, "used") else { return .bad(number(1, "used").problem!) }
         var softPct = 80
-        if let s = h["soft_pct"] {
-            guard let v = parseDecimal(s), v <= 100 else { return .bad("budget soft_pct \(SafeText.quoted(s, limit: 20)) must be 0-100") }
-            softPct = v
+        if let s = v[2].string {
+            guard let p = parseDecimal(s), p <= 100 else { return .bad("budget soft_pct \(SafeText.quoted(s, limit: 20)) must be 0-100") }
+            softPct = p
         }
         let hard: Bool
-        switch h["hard"] {
+        switch v[3].string {
         case nil, "1": hard = true
         case "0": hard = false
         case let other?: return .bad("budget hard \(SafeText.quoted(other, limit: 20)) must be 0 or 1")
         }
         var tempLimit: Int?, tempExpires: Int64?
-        if h["temp_limit"] != nil || h["temp_expires_at"] != nil {
-            guard case .ok(let tl) = int(h["temp_limit"], "budget temp_limit") else { return .bad(int(h["temp_limit"], "budget temp_limit").problem!) }
-            guard case .ok(let te) = int(h["temp_expires_at"], "budget temp_expires_at") else { return .bad(int(h["temp_expires_at"], "budget temp_expires_at").problem!) }
+        if v[4] != .null || v[5] != .null {
+            guard case .ok(let tl) = number(4, "temp_limit") else { return .bad(number(4, "temp_limit").problem!) }
+            guard case .ok(let te) = number(5, "temp_expires_at") else { return .bad(number(5, "temp_expires_at").problem!) }
             tempLimit = tl
             tempExpires = Int64(te)
         }
@@ -80,15 +82,12 @@ enum RedisParse {
                                       tempLimit: tempLimit, tempExpiresAt: tempExpires), now: now))
     }
 
-    /// The derived state of a key from HMGET state expires_at grace_until; `nil` when broken.
-    static func keyState(_ reply: RedisValue, now: Double) -> (state: KeyState, expiringSoon: Bool)? {
+    /// A key's stored state and times from `HMGET state expires_at grace_until`; `nil` when broken.
+    static func keyMeta(_ reply: RedisValue) -> RedisGateway.KeyMeta? {
         guard let f = reply.array, f.count == 3, let s = f[0].string, let stored = APIKey.StoredState(rawValue: s) else { return nil }
         let expires = f[1].string.map { parseDecimal($0) } ?? 0
         guard let expiresAt = expires else { return nil }
-        let grace = f[2].string.flatMap { parseDecimal($0) }.map(Int64.init)
-        let state = KeyState.derive(stored: stored, expiresAt: Int64(expiresAt), graceUntil: grace, now: now)
-        let soon = state.isUsable && expiresAt > 0 && Double(expiresAt) - now < KeyCounts.expiryWarning
-        return (state, soon)
+        return RedisGateway.KeyMeta(stored: stored, expiresAt: Int64(expiresAt), graceUntil: f[2].string.flatMap { parseDecimal($0) }.map(Int64.init))
     }
 
     static func apiKey(_ id: KeyID, _ h: [String: String]) -> APIKey? {

@@ -1,0 +1,199 @@
+// `make bench` (Redis part): the overview refresh against a bare hiredis pipelined read of the
+// same keys, and against the SCAN-based way an operator does it with redis-cli today, measured
+// side by side in one run. See docs/benchmarks.md.
+import Backends
+import CHiredis
+import Foundation
+
+let env = ProcessInfo.processInfo.environment
+guard let target = env["TOLLGATE_BENCH_REDIS"], let colon = target.lastIndex(of: ":"), let port = Int32(target[target.index(after: colon)...]) else {
+    fatalError("set TOLLGATE_BENCH_REDIS=host:port (scripts/bench.sh does)")
+}
+let host = String(target[..<colon])
+let tenantCount = Int(env["TOLLGATE_BENCH_TENANTS"] ?? "") ?? 10_000
+let rounds = Int(env["TOLLGATE_BENCH_ROUNDS"] ?? "") ?? 15
+let url = RedisURL(endpoint: .tcp(host: host, port: port))
+let client = RedisClient(url, commandTimeout: 60)
+let now = Int64(SystemClock().now())
+let clock = FixedClock(Double(now))
+
+func seconds(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    try await body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double { let s = xs.sorted(); return s[s.count / 2] }
+
+// MARK: Seed: tenants x 8 routes with counters, a budget and 5 keys each, a few throttles.
+
+let routes = ["chat.completions", "embeddings", "responses", "agents.run", "images.generate", "tools/search", "files.upload", "audio.transcribe"]
+    .map { try! Route($0) }
+let states: [APIKey.StoredState] = [.active, .active, .active, .rotating, .revoked]
+var tenants: [TenantID] = []
+var keysOf: [TenantID: [KeyID]] = [:]
+_ = try await client.pipeline([["FLUSHALL"]])
+var seed = ContractSeed(now: now)
+@MainActor func flush() async throws {
+    let replies = try await client.pipeline(seed.commands)
+    if let e = replies.first(where: { $0.errorMessage != nil }) { fatalError("seeding failed: \(e)") }
+    seed = ContractSeed(now: now)
+}
+for i in 0..<tenantCount {
+    let t = try TenantID("tenant-\(i)")
+    tenants.append(t)
+    seed.tenant(t, tier: i % 5 == 0 ? .enterprise : .smb)
+    for (j, r) in routes.enumerated() {
+        seed.route(t, r, policy: try LimitPolicy(limit: 600 + j * 100, window: 60), count: (i * 7 + j * 13) % 900)
+    }
+    if i % 50 == 0 { seed.throttle(t, routes[0], limit: 100, expiresIn: 600) }
+    seed.budget(t, limit: 2_000_000, used: (i * 7919) % 2_000_000)
+    keysOf[t] = (0..<5).map { try! KeyID("k\(i)_\($0)") }
+    for (k, id) in keysOf[t]!.enumerated() { seed.key(t, id, state: states[k], graceUntil: states[k] == .rotating ? now + 3600 : nil) }
+    if seed.commands.count > 50_000 { try await flush() }
+}
+// One large tenant for the detail screen: 50 routes, 200 keys.
+let big = try TenantID("big-tenant")
+seed.tenant(big, index: false)
+for j in 0..<50 { seed.route(big, try Route("route-\(j)"), policy: try LimitPolicy(limit: 1000, window: 60), count: j * 10) }
+for k in 0..<200 { seed.key(big, try KeyID("big_\(k)"), state: .active) }
+try await flush()
+let dbsize = try await client.pipeline([["DBSIZE"]])[0]
+print("seeded \(tenantCount) tenants x \(routes.count) routes, budgets, 5 keys each: \(dbsize.string ?? "?") keys")
+
+// MARK: The bare hiredis read of the same keys: the same three pipelines, commands precomputed,
+// replies freed without decoding. The lower bound for any reader.
+
+final class BareHiredis {
+    let ctx: UnsafeMutablePointer<redisContext>
+    init(host: String, port: Int32) {
+        ctx = redisConnect(host, port)!
+        precondition(ctx.pointee.err == 0, "bare connect failed")
+    }
+    func pipeline(_ commands: [[String]]) {
+        // Arguments laid out on the stack, as tollgate's connection does: no allocation per command.
+        for c in commands {
+            let total = c.reduce(0) { $0 + $1.utf8.count }
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, total)) { blob in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: c.count) { ptrs in
+                    withUnsafeTemporaryAllocation(of: Int.self, capacity: c.count) { lens in
+                        var offset = 0
+                        for (i, a) in c.enumerated() {
+                            let n = UnsafeMutableBufferPointer(rebasing: blob[offset...]).initialize(from: a.utf8).1
+                            ptrs[i] = UnsafeRawPointer(blob.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
+                            lens[i] = n
+                            offset += n
+                        }
+                        _ = tg_redis_append_argv(ctx, Int32(c.count), ptrs.baseAddress!, lens.baseAddress!)
+                    }
+                }
+            }
+        }
+        for _ in commands {
+            var reply: UnsafeMutablePointer<redisReply>?
+            precondition(tg_redis_get_reply(ctx, &reply) == REDIS_OK)
+            freeReplyObject(reply)
+        }
+    }
+}
+
+let month = YearMonth(containing: now)
+let bareIndex = [["SMEMBERS", KeySchema.tenantIndex]]
+let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
+let budgetFields = ["limit", "used", "soft_pct", "hard", "temp_limit", "temp_expires_at"]
+let windowStart = try LimitPolicy(limit: 1, window: 60).windowStart(at: Double(now))
+// Cold (full) refresh: meta, policies, key index and budget; then counters, throttles, key hashes.
+var coldFirst: [[String]] = [], coldSecond: [[String]] = []
+// Hot refresh: counters, budget, throttle existence; then the throttles of throttled tenants.
+var hotFirst: [[String]] = [], hotSecond: [[String]] = []
+for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
+    coldFirst += [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)],
+                  ["HMGET", KeySchema.budget(t, month: month)] + budgetFields]
+    for r in routes.sorted() {
+        coldSecond.append(["GET", KeySchema.counter(t, r, windowStart: windowStart)])
+        coldSecond.append(["HMGET", KeySchema.throttle(t, r)] + throttleFields)
+    }
+    coldSecond.append(["HMGET", KeySchema.throttle(t, .all)] + throttleFields)
+    for k in keysOf[t]!.sorted() { coldSecond.append(["HMGET", KeySchema.apiKey(t, k), "state", "expires_at", "grace_until"]) }
+
+    hotFirst.append(["MGET"] + routes.sorted().map { KeySchema.counter(t, $0, windowStart: windowStart) })
+    hotFirst.append(["HMGET", KeySchema.budget(t, month: month)] + budgetFields)
+    hotFirst.append(["EXISTS"] + routes.sorted().map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)])
+    if i % 50 == 0 {
+        for r in routes.sorted() { hotSecond.append(["HMGET", KeySchema.throttle(t, r)] + throttleFields) }
+        hotSecond.append(["HMGET", KeySchema.throttle(t, .all)] + throttleFields)
+    }
+}
+let bare = BareHiredis(host: host, port: port)
+
+// MARK: Round trips of a tenant detail refresh.
+
+final class CountingRedis: RedisCommands, @unchecked Sendable {
+    let inner: any RedisCommands
+    var calls = 0   // one thread: the bench awaits each call before the next
+    init(_ inner: any RedisCommands) { self.inner = inner }
+    var label: String { inner.label }
+    func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] { calls += 1; return try await inner.pipeline(commands) }
+    func scanKeys(matching pattern: String) async throws(BackendError) -> [String] { calls += 1; return try await inner.scanKeys(matching: pattern) }
+}
+
+let counting = CountingRedis(client)
+let countingGateway = RedisGateway(redis: counting, clock: clock, coldInterval: 3600)
+let detail = try await countingGateway.tenant(big)
+let detailTrips = counting.calls
+precondition(detail.routes.count == 50 && detail.keys.total == 200, "big tenant read wrong")
+counting.calls = 0
+let coldCheck = try await countingGateway.fleet()
+let coldTrips = counting.calls
+counting.calls = 0
+let hotCheck = try await countingGateway.fleet()
+let hotTrips = counting.calls
+precondition(coldCheck.tenants.count == tenantCount && hotCheck == coldCheck, "fleet read wrong")
+
+// MARK: Side by side, interleaved.
+
+let coldGateway = RedisGateway(redis: client, clock: clock, coldInterval: 0)      // every refresh reads both tiers
+let hotGateway = RedisGateway(redis: client, clock: clock, coldInterval: 3600)    // the steady state
+_ = try await coldGateway.fleet()
+_ = try await hotGateway.fleet()
+@MainActor func bareCold() { bare.pipeline(bareIndex); bare.pipeline(coldFirst); bare.pipeline(coldSecond) }
+@MainActor func bareHot() { bare.pipeline(bareIndex); bare.pipeline(hotFirst); bare.pipeline(hotSecond) }
+bareCold(); bareHot()   // warm-up
+var coldTimes: [Double] = [], bareColdTimes: [Double] = [], hotTimes: [Double] = [], bareHotTimes: [Double] = [], detailTimes: [Double] = []
+for _ in 0..<rounds {
+    coldTimes.append(try await seconds { _ = try await coldGateway.fleet() })
+    bareColdTimes.append(await seconds { bareCold() })
+    hotTimes.append(try await seconds { _ = try await hotGateway.fleet() })
+    bareHotTimes.append(await seconds { bareHot() })
+    detailTimes.append(try await seconds { _ = try await hotGateway.tenant(big) })
+}
+
+// MARK: The SCAN-based way with redis-cli (scripts/bench-scan-baseline.sh), a few runs.
+
+let scanRuns = Int(env["TOLLGATE_BENCH_SCAN_RUNS"] ?? "") ?? 3
+var scanTimes: [Double] = []
+let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("scripts/bench-scan-baseline.sh").path
+for _ in 0..<scanRuns {
+    scanTimes.append(try await seconds {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        p.arguments = [script, host, String(port)]
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        precondition(p.terminationStatus == 0, "scan baseline failed")
+    })
+}
+
+let c = median(coldTimes), bc = median(bareColdTimes), h = median(hotTimes), bh = median(bareHotTimes)
+let s = median(scanTimes), d = median(detailTimes)
+func ms(_ x: Double) -> String { String(format: "%8.1f ms", x * 1000) }
+print("")
+print("overview refresh, \(tenantCount) tenants (median of \(rounds) interleaved rounds)")
+print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(1 + hotFirst.count + hotSecond.count) commands")
+print("  full refresh (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(1 + coldFirst.count + coldSecond.count) commands")
+print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns))")
+print(String(format: "  steady: tollgate / bare hiredis %6.2fx (target <= 1.5x);  redis-cli SCAN / tollgate %6.1fx (target >= 20x)", h / bh, s / h))
+print(String(format: "  full:   tollgate / bare hiredis %6.2fx;                   redis-cli SCAN / tollgate %6.1fx", c / bc, s / c))
+print("tenant detail, 50 routes and 200 keys: \(ms(d)), \(detailTrips) round trips (target 1-2)")

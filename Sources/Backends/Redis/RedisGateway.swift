@@ -30,7 +30,22 @@ public final class RedisGateway: FleetReading, TenantReading {
     /// Shares one tenant's cold data between refreshes without copying it.
     final class ColdBox: Sendable {
         let value: Cold
+        /// The last MGET of this tenant's counters and the window starts it was built for:
+        /// reused until a window rolls over.
+        let counterCommand = Mutex<(starts: [Int64], command: [String])?>(nil)
         init(_ value: Cold) { self.value = value }
+
+        func mget(at now: Double) -> [String] {
+            let starts = value.policies.map { $0.1.windowStart(at: now) }
+            return counterCommand.withLock { cached in
+                if let c = cached, c.starts == starts { return c.command }
+                var command = ["MGET"]
+                command.reserveCapacity(starts.count + 1)
+                for (prefix, start) in zip(value.hotKeys.counterPrefixes, starts) { command.append(prefix + String(start)) }
+                cached = (starts, command)
+                return command
+            }
+        }
     }
 
     /// What changes rarely, kept per tenant between refreshes.
@@ -93,15 +108,25 @@ public final class RedisGateway: FleetReading, TenantReading {
     public func fleet() async throws(BackendError) -> FleetSnapshot {
         let now = clock.now()
         let (ids, malformed) = try await discover(now: now)
-        let known = cache.withLock { c in c.cold.filter { now < $0.value.value.expires } }
-        let stale = ids.filter { known[$0] == nil }
-        let fresh = ids.filter { known[$0] != nil }
-        var states: [TenantID: TenantState] = [:]
-        for s in try await readFull(stale, now: now) { states[s.id] = s }
-        for s in try await readHot(fresh.map { ($0, known[$0]!) }, now: now) { states[s.id] = s }
-        let live = Set(ids)
-        cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }   // forget deleted tenants
-        return FleetSnapshot(tenants: ids.compactMap { states[$0] }, malformedTenantIDs: malformed, takenAt: now)
+        let known = cache.withLock { c in c.cold }
+        var stale: [TenantID] = [], fresh: [(TenantID, ColdBox)] = []
+        for id in ids {
+            if let box = known[id], now < box.value.expires { fresh.append((id, box)) } else { stale.append(id) }
+        }
+        // Both lists keep the id order: merge them back into it.
+        let full = try await readFull(stale, now: now)
+        let hot = try await readHot(fresh, now: now)
+        var tenants: [TenantState] = []
+        tenants.reserveCapacity(ids.count)
+        var i = 0, j = 0
+        while i < full.count || j < hot.count {
+            if j == hot.count || (i < full.count && full[i].id < hot[j].id) { tenants.append(full[i]); i += 1 } else { tenants.append(hot[j]); j += 1 }
+        }
+        if known.count > ids.count {   // forget deleted tenants
+            let live = Set(ids)
+            cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
+        }
+        return FleetSnapshot(tenants: tenants, malformedTenantIDs: malformed, takenAt: now)
     }
 
     /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty
@@ -233,7 +258,6 @@ public final class RedisGateway: FleetReading, TenantReading {
         if tenants.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         let monthText = month.description
-        var windowText: [Int: String] = [:]   // window length -> its current start, as text
         var first: [[String]] = []
         var counterAt: [Int?] = []           // index of each tenant's MGET; nil when it has no policies
         var budgetAt: [Int] = [], existsAt: [Int] = []
@@ -244,17 +268,7 @@ public final class RedisGateway: FleetReading, TenantReading {
                 counterAt.append(nil)
             } else {
                 counterAt.append(first.count)
-                var mget = ["MGET"]
-                mget.reserveCapacity(cold.policies.count + 1)
-                for (prefix, (_, policy)) in zip(cold.hotKeys.counterPrefixes, cold.policies) {
-                    let start: String
-                    if let s = windowText[policy.window] { start = s } else {
-                        start = String(policy.windowStart(at: now))
-                        windowText[policy.window] = start
-                    }
-                    mget.append(prefix + start)
-                }
-                first.append(mget)
+                first.append(box.mget(at: now))
             }
             budgetAt.append(first.count)
             first.append(["HMGET", cold.hotKeys.budgetPrefix + monthText] + Self.budgetFields)
@@ -323,6 +337,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         var live: [Throttle] = []
         if case .ok(let th?) = allThrottle, th.isLive(at: now) { live.append(th) }
         var routes = cold.badRoutes
+        routes.reserveCapacity(cold.badRoutes.count + cold.policies.count)
         for ((route, policy), counter) in zip(cold.policies, counters) {
             let routeThrottle = throttles[route] ?? .ok(nil)
             if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }

@@ -1,0 +1,65 @@
+import Backends
+import Foundation
+import Testing
+
+/// `tollgate tenants list/show` against the real Redis that `make test` starts: output, JSON
+/// shape and exit codes.
+@Suite(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] != nil, "run through `make test`"))
+struct TenantsCommandTests {
+    static let db = 9
+
+    static func redisURL() -> String { "redis://\(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!)/\(db)" }
+
+    static func seed() async throws {
+        let client = RedisClient(try RedisURL(parsing: redisURL()))
+        let now = Int64(SystemClock().now())
+        var s = ContractSeed(now: now)
+        let acme = try TenantID("acme")
+        s.tenant(acme)
+        s.route(acme, try Route("chat.completions"), policy: try LimitPolicy(limit: 100, window: 3600), count: 130)
+        s.throttle(acme, .all, limit: 50, expiresIn: 600)
+        s.budget(acme, limit: 1000, used: 250)
+        s.key(acme, try KeyID("k1"), state: .active)
+        s.commands.append(["HSET", "{acme}:meta", "name", "Acme \u{1B}[31mEvil\u{7}"])
+        _ = try await client.pipeline([["FLUSHDB"]] + s.commands)
+    }
+
+    @Test func listAndShowPrintWhatTheConsoleShows() async throws {
+        try await Self.seed()
+        let list = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", Self.redisURL()])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("acme") && list.stdout.contains("TENANT"))
+
+        let json = try Tmux.run(Tmux.binary, ["tenants", "list", "--json", "--redis", Self.redisURL()])
+        #expect(json.status == 0)
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let tenants = try #require(doc["tenants"] as? [[String: Any]])
+        #expect(tenants.count == 1)
+        let routes = try #require(tenants[0]["routes"] as? [[String: Any]])
+        #expect(routes[0]["effective_limit"] as? Int == 50)
+        #expect(routes[0]["denied"] as? Int == 80)
+        #expect((tenants[0]["budget"] as? [String: Any])?["percent_used"] as? Double == 25)
+
+        let show = try Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL()])
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("chat.completions") && show.stdout.contains("50 for"))
+        // Hostile bytes in data never reach the terminal raw.
+        #expect(!show.stdout.contains("\u{1B}") && !show.stdout.contains("\u{7}"))
+        #expect(show.stdout.contains("\\x1B[31mEvil\\x07"))
+    }
+
+    @Test func exitCodes() async throws {
+        let bad = try Tmux.run(Tmux.binary, ["tenants", "show", "ac*me", "--redis", Self.redisURL()])
+        #expect(bad.status == 2 && bad.stderr.contains("invalid tenant_id \"ac*me\""))
+        let missing = try Tmux.run(Tmux.binary, ["tenants", "show", "nobody", "--redis", Self.redisURL()])
+        #expect(missing.status == 1 && missing.stderr.contains("not found"))
+        let down = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://127.0.0.1:1", "--redis-timeout", "1"])
+        #expect(down.status == 5 && down.stderr.contains("unavailable"))
+        let hostPort = ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!
+        let denied = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody:hunter2@\(hostPort)"])
+        #expect(denied.status == 4)
+        #expect(!denied.stderr.contains("hunter2"))
+        let url = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "http://x"])
+        #expect(url.status == 2 && url.stderr.contains("Redis URL"))
+    }
+}

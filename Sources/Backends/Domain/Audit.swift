@@ -40,9 +40,11 @@ public struct AuditQuery: Equatable, Sendable {
     public var action: String?
     public var actor: String?
     public var outcome: String?
+    /// Text contained in `detail`, matched literally (no wildcards).
+    public var grep: String?
 
     public init(tenant: TenantID, limit: Int = 200, before: Int64? = nil, since: Int64? = nil,
-                action: String? = nil, actor: String? = nil, outcome: String? = nil) {
+                action: String? = nil, actor: String? = nil, outcome: String? = nil, grep: String? = nil) {
         self.tenant = tenant
         self.limit = limit
         self.before = before
@@ -50,11 +52,12 @@ public struct AuditQuery: Equatable, Sendable {
         self.action = action
         self.actor = actor
         self.outcome = outcome
+        self.grep = grep
     }
 
     public func matches(_ e: AuditEvent) -> Bool {
         e.tenant == tenant && before.map { e.ts < $0 } != false && since.map { e.ts >= $0 } != false
             && action.map { e.action == $0 } != false && actor.map { e.actor == $0 } != false
-            && outcome.map { e.outcome == $0 } != false
+            && outcome.map { e.outcome == $0 } != false && grep.map { e.detail.contains($0) } != false
     }
 }

@@ -1,0 +1,44 @@
+import ArgumentParser
+import Backends
+import Foundation
+
+/// Where the audit log lives. Precedence: flags, then environment (TOLLGATE_CLICKHOUSE_URL).
+struct ClickHouseOptions: ParsableArguments {
+    @Option(name: .customLong("clickhouse"), help: ArgumentHelp(
+        "ClickHouse HTTP interface: http://[user:password@]host:port (env TOLLGATE_CLICKHOUSE_URL).", valueName: "url"))
+    var url: String?
+
+    @Option(name: .customLong("clickhouse-database"), help: "Database of the gateway's tables.")
+    var database = "gateway"
+
+    @Option(name: .customLong("clickhouse-timeout"), help: "Seconds allowed for one query (0.1-600).")
+    var timeout: Double = 10
+
+    func makeAudit() throws -> ClickHouseAudit {
+        guard timeout.isFinite, (0.1...600).contains(timeout) else {
+            throw CLIFailure(.usage, "invalid --clickhouse-timeout \(timeout): must be between 0.1 and 600 seconds")
+        }
+        let env = ProcessInfo.processInfo.environment["TOLLGATE_CLICKHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let text = url ?? env else {
+            throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL")
+        }
+        let parsed = try ClickHouseURL(parsing: text)
+        return try ClickHouseAudit(client: ClickHouseClient(parsed, connectTimeout: min(timeout, 2), timeout: timeout), database: database)
+    }
+}
+
+struct SchemaCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "schema", abstract: "The gateway's ClickHouse tables.",
+                                                    subcommands: [Apply.self])
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create the database and the contract's tables if missing (idempotent).")
+        @OptionGroup var clickhouse: ClickHouseOptions
+
+        func run() async throws {
+            let audit = try clickhouse.makeAudit()
+            try await audit.applySchema()
+            print("schema ready: \(audit.database).audit_log, \(audit.database).key_usage")
+        }
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import Testing
+@testable import Backends
+
+@Suite struct SQLLiteralTests {
+    @Test func escapesEverythingThatCouldEndOrBendALiteral() {
+        #expect(SQL.literal("plain") == "'plain'")
+        #expect(SQL.literal("it's") == "'it\\'s'")
+        #expect(SQL.literal("a\\b") == "'a\\\\b'")
+        #expect(SQL.literal("\\'") == "'\\\\\\''")
+        #expect(SQL.literal("x\ny\tz\r\0") == "'x\\ny\\tz\\r\\0'")
+        #expect(SQL.literal("\u{1B}[2J\u{7F}") == "'\\x1B[2J\\x7F'")
+        #expect(SQL.literal("数据") == "'数据'")
+    }
+
+    @Test func theTenantPredicateIsAlwaysThere() throws {
+        let sql = SQLSchema.auditTail(AuditQuery(tenant: try TenantID("acme"), grep: "' OR 1=1 --"), database: "gateway")
+        #expect(sql.contains("WHERE tenant_id = 'acme'"))
+        #expect(sql.contains("position(detail, '\\' OR 1=1 --') > 0"))
+        #expect(sql.contains("LIMIT 1 BY event_id"))
+    }
+
+    @Test(arguments: ["", "1gateway", "gate way", "gateway;DROP", "a.b", "x`"])
+    func refusesBadDatabaseNames(_ name: String) {
+        #expect(throws: ValidationError.self) { try SQLSchema.validDatabase(name) }
+    }
+
+    @Test func timeSpans() throws {
+        #expect(try TimeSpan.seconds("30m", field: "x") == 1800)
+        #expect(try TimeSpan.seconds("2w", field: "x") == 1_209_600)
+        #expect(try TimeSpan.seconds("0", field: "x") == 0)
+        for bad in ["", "m", "1.5h", "-1h", "1y", "10 m", "1h30m"] {
+            #expect(throws: ValidationError.self) { try TimeSpan.seconds(bad, field: "x") }
+        }
+        #expect(try TimeSpan.instant("1h", now: 10_000, field: "x") == 6_400)
+        #expect(try TimeSpan.instant("2026-11-29T07:29:12Z", now: 0, field: "x") == 1_795_937_352)
+        #expect(try TimeSpan.instant("1795937352", now: 0, field: "x") == 1_795_937_352)
+        #expect(throws: ValidationError.self) { try TimeSpan.instant("2026-13-01T00:00:00Z", now: 0, field: "x") }
+    }
+
+    @Test func tsvUnescapes() {
+        let rows = TSV.rows(Array("a\\tb\tc\\\\d\\n\te\\x1B\n\t\n".utf8))
+        #expect(rows.count == 2)
+        #expect(rows[0].map { String(decoding: $0, as: UTF8.self) } == ["a\tb", "c\\d\n", "e\u{1B}"])
+        #expect(rows[1].map { String(decoding: $0, as: UTF8.self) } == ["", ""])
+    }
+}
+
+/// Against the real ClickHouse (18.16 here) that `make test` starts; each test in its own database.
+@Suite(.enabled(if: TestServices.configured, "run through `make test`, which starts ClickHouse"))
+struct ClickHouseAuditTests {
+    static func audit(_ db: String, timeout: Double = 10) async throws -> ClickHouseAudit {
+        let url = try ClickHouseURL(parsing: try #require(TestServices.clickhouse))
+        let a = try ClickHouseAudit(client: ClickHouseClient(url, timeout: timeout), database: db)
+        _ = try await a.client.execute("DROP DATABASE IF EXISTS \(db)")
+        try await a.applySchema()
+        try await a.applySchema()   // idempotent
+        return a
+    }
+
+    static func event(_ tenant: String, _ id: String, ts: Int64, action: String = "key.rotate", actor: String = "ops:alice",
+                      outcome: String = "success", detail: String = "{}") -> AuditEvent {
+        AuditEvent(tenant: try! TenantID(tenant), ts: ts, tsMs: UInt16(ts % 1000), eventID: id, actor: actor, actorType: "operator",
+                   action: action, resource: "apikey/k1", outcome: outcome, ip: "127.0.0.1", requestID: "r-\(id)", detail: detail)
+    }
+
+    static let hostile: [String] = [
+        "\u{1B}]0;pwned\u{7}\u{1B}[2J", "quote ' and \" and `", "back\\slash \\' \\\\", "nul \u{0} inside", "new\nline\r\ttab",
+        "bidi \u{202E}evil", "数据 👩‍💻 e\u{301}", "'; DROP TABLE gateway.audit_log; --", "%_%", String(repeating: "x", count: 1_048_576),
+    ]
+
+    @Test func hostileTextRoundTripsUnchanged() async throws {
+        let a = try await Self.audit("tollgate_t1")
+        let events = Self.hostile.enumerated().map { i, text in
+            Self.event("acme", "e\(i)", ts: 1_795_800_000 + Int64(i), actor: text, detail: text)
+        }
+        try await a.insert(events)
+        let back = try await a.audit(AuditQuery(tenant: try TenantID("acme"), limit: 100))
+        #expect(back.count == events.count)
+        for e in events {
+            let got = try #require(back.first { $0.eventID == e.eventID })
+            #expect(got == e, "event \(e.eventID) changed on the way")
+        }
+    }
+
+    @Test func invalidUTF8IsReadAsReplacementCharacters() async throws {
+        let a = try await Self.audit("tollgate_t2")
+        _ = try await a.client.execute("""
+            INSERT INTO tollgate_t2.audit_log SELECT 'acme', toDateTime(1795800000), 0, 'bad', unhex('FF41FE'), 'operator',
+              'x', 'r', 'success', '', '', unhex('C328')
+            """)
+        let back = try await a.audit(AuditQuery(tenant: try TenantID("acme")))
+        #expect(back.count == 1)
+        #expect(back[0].actor == "\u{FFFD}A\u{FFFD}")
+        #expect(back[0].detail == "\u{FFFD}(")
+    }
+
+    @Test func filtersMatchLiterally() async throws {
+        let a = try await Self.audit("tollgate_t3")
+        try await a.insert([
+            Self.event("acme", "1", ts: 1_795_800_001, action: "key.rotate", actor: "o'brien", detail: "{\"route\":\"a%b\"}"),
+            Self.event("acme", "2", ts: 1_795_800_002, action: "key.revoke", actor: "ops\\x", outcome: "denied", detail: "{\"route\":\"a_b\"}"),
+            Self.event("acme", "3", ts: 1_795_800_003, action: "throttle.set", detail: "{\"route\":\"axb\"}"),
+        ])
+        let acme = try TenantID("acme")
+        #expect(try await a.audit(AuditQuery(tenant: acme, actor: "o'brien")).map(\.eventID) == ["1"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, actor: "ops\\x")).map(\.eventID) == ["2"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, grep: "a%b")).map(\.eventID) == ["1"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, grep: "a_b")).map(\.eventID) == ["2"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, grep: "%")).map(\.eventID) == ["1"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, grep: "' OR '1'='1")).isEmpty)
+        #expect(try await a.audit(AuditQuery(tenant: acme, outcome: "denied")).map(\.eventID) == ["2"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, action: "throttle.set")).map(\.eventID) == ["3"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, since: 1_795_800_002)).map(\.eventID) == ["3", "2"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, before: 1_795_800_002)).map(\.eventID) == ["1"])
+        #expect(try await a.audit(AuditQuery(tenant: acme, limit: 2)).map(\.eventID) == ["3", "2"])
+    }
+
+    @Test func tenantsAreIsolatedAndEventsDeduplicated() async throws {
+        let a = try await Self.audit("tollgate_t4")
+        try await a.insert([Self.event("acme", "1", ts: 1_795_800_001), Self.event("acme", "1", ts: 1_795_800_001),
+                            Self.event("acme-eu", "2", ts: 1_795_800_002), Self.event("acm", "3", ts: 1_795_800_003)])
+        _ = try await a.client.execute("INSERT INTO tollgate_t4.audit_log (tenant_id, ts, event_id) VALUES ('acme''--', toDateTime(1795800004), '4')")
+        #expect(try await a.audit(AuditQuery(tenant: try TenantID("acme"))).map(\.eventID) == ["1"])
+        #expect(try await a.audit(AuditQuery(tenant: try TenantID("acme-eu"))).map(\.eventID) == ["2"])
+    }
+
+    @Test func serverErrorsBecomeClearMessages() async throws {
+        let url = try ClickHouseURL(parsing: try #require(TestServices.clickhouse))
+        let client = ClickHouseClient(url)
+        do {
+            _ = try await client.execute("SELECT * FROM no_such_db.t")
+            Issue.record("expected an error")
+        } catch {
+            guard case .failed(let m) = error else { Issue.record("expected .failed, got \(error)"); return }
+            #expect(m.hasPrefix("ClickHouse error 81") && m.contains("no_such_db"))
+        }
+    }
+
+    @Test func aServerThatIsDownIsUnavailable() async throws {
+        let client = ClickHouseClient(ClickHouseURL(host: "127.0.0.1", port: 1), connectTimeout: 1, timeout: 2)
+        await #expect(throws: BackendError.self) { _ = try await client.execute("SELECT 1") }
+    }
+
+    @Test func aServerThatStallsTimesOut() async throws {
+        // A listener that accepts connections and never answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        #expect(ok)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let client = ClickHouseClient(ClickHouseURL(host: "127.0.0.1", port: port), connectTimeout: 1, timeout: 0.5)
+        do {
+            _ = try await client.execute("SELECT 1")
+            Issue.record("expected a timeout")
+        } catch {
+            guard case .unavailable(let m) = error else { Issue.record("expected .unavailable, got \(error)"); return }
+            #expect(m.contains("imeout") || m.contains("timed out"))
+        }
+    }
+}

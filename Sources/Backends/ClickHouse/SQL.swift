@@ -76,7 +76,7 @@ public enum SQLSchema {
         SELECT tenant_id, toUInt32(ts) AS ts, ts_ms, event_id, actor, actor_type, action, resource, outcome, ip, request_id, detail
         FROM \(database).audit_log
         WHERE \(conditions.joined(separator: " AND "))
-        ORDER BY ts DESC, ts_ms DESC, event_id DESC
+        ORDER BY \(q.oldestFirst ? "ts, ts_ms, event_id" : "ts DESC, ts_ms DESC, event_id DESC")
         LIMIT 1 BY event_id
         LIMIT \(max(1, min(q.limit, 100_000)))
         FORMAT JSONEachRow

@@ -70,7 +70,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Throt
             if unit(h) < chance, let e = t.auditEvent(at: second, hash: h), query.matches(e) { out.append(e) }
             second -= 1
         }
-        return out
+        return query.oldestFirst ? out.reversed() : out
     }
 
     // MARK: Actions

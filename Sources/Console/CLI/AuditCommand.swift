@@ -21,6 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Only this outcome: success, denied or error.") var outcome: String?
         @Option(help: "Only events whose detail contains this text.") var grep: String?
         @Flag(help: "One JSON object per line.") var json = false
+        @Flag(help: "Keep printing new events as they arrive (polls once a second; Ctrl-C stops).") var follow = false
 
         func run() async throws {
             let id = try TenantID(tenant)
@@ -30,23 +31,34 @@ struct AuditCommand: AsyncParsableCommand {
                                    before: try until.map { try TimeSpan.instant($0, now: now, field: "--until") },
                                    since: try since.map { try TimeSpan.instant($0, now: now, field: "--since") },
                                    action: action, actor: actor, outcome: outcome, grep: grep)
-            let events = try await clickhouse.makeAudit().audit(query)
+            let audit = try clickhouse.makeAudit()
+            let events = try await audit.audit(query)
+            if !json { print(Self.header) }
+            // Following reads like `tail -f`: oldest first.
+            for e in follow ? events.reversed() : events { try emit(e) }
+            guard follow else { return }
+            var follower = AuditFollower(query)
+            follower.start(after: events)
+            while true {
+                try await Task.sleep(nanoseconds: 1_000_000_000)
+                for e in try await follower.poll(audit) { try emit(e) }
+            }
+        }
+
+        static let widths = [23, 14, 16, 24, 7]
+        static let header = zip(["TIME (UTC)", "ACTOR", "ACTION", "RESOURCE", "OUTCOME"], widths).map { Fit.text($0.0, $0.1) }.joined(separator: " ") + " DETAIL"
+
+        func emit(_ e: AuditEvent) throws {
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for e in events {
-                    FileHandle.standardOutput.write(try encoder.encode(AuditJSON(e)))
-                    FileHandle.standardOutput.write(Data("\n".utf8))
-                }
+                FileHandle.standardOutput.write(try encoder.encode(AuditJSON(e)) + Data("\n".utf8))
                 return
             }
-            let widths = [23, 14, 16, 24, 7]
-            print(zip(["TIME (UTC)", "ACTOR", "ACTION", "RESOURCE", "OUTCOME"], widths).map { Fit.text($0.0, $0.1) }.joined(separator: " ") + " DETAIL")
-            for e in events {
-                let cells = [AuditJSON.time(e).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: ""),
-                             e.actor, e.action, e.resource, e.outcome]
-                print(zip(cells, widths).map { Fit.text($0.0, $0.1) }.joined(separator: " ") + " " + Fit.text(e.detail, 60).trimmingTrailingSpaces)
-            }
+            let cells = [AuditJSON.time(e).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: ""),
+                         e.actor, e.action, e.resource, e.outcome]
+            print(zip(cells, Self.widths).map { Fit.text($0.0, $0.1) }.joined(separator: " ") + " " + Fit.text(e.detail, 60).trimmingTrailingSpaces)
+            fflush(nil)   // follow mode feeds pipes line by line
         }
     }
 }

@@ -185,3 +185,58 @@ struct AuditFollowTests {
         #expect(try await follower.poll(a).isEmpty)
     }
 }
+
+@Suite(.enabled(if: TestServices.configured, "run through `make test`, which starts ClickHouse"))
+struct AuditSpoolTests {
+    static func tempSpool() -> AuditSpool {
+        AuditSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-spool-\(UUID().uuidString)/audit-spool.jsonl").path)
+    }
+
+    @Test func appendIsDurableAndPrivate() throws {
+        let spool = Self.tempSpool()
+        try spool.append(ClickHouseAuditTests.event("acme", "s1", ts: 1_795_800_000, detail: "{\"before\":1,\"after\":2}"))
+        #expect(try spool.pending().map(\.eventID) == ["s1"])
+        let mode = try FileManager.default.attributesOfItem(atPath: spool.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func nothingIsLostWhileClickHouseIsDown() async throws {
+        let spool = Self.tempSpool()
+        let events = (0..<25).map { ClickHouseAuditTests.event("acme", "s\($0)", ts: 1_795_800_000 + Int64($0)) }
+        for e in events { try spool.append(e) }
+        let down = try ClickHouseAudit(client: ClickHouseClient(ClickHouseURL(host: "127.0.0.1", port: 1), connectTimeout: 0.5, timeout: 1))
+        await #expect(throws: BackendError.self) { try await spool.drain(to: down) }
+        #expect(try spool.pending().count == 25)
+
+        let up = try await ClickHouseAuditTests.audit("tollgate_t6")
+        #expect(try await spool.drain(to: up, batch: 10) == 25)
+        #expect(try spool.pending().isEmpty)
+        let arrived = try await up.audit(AuditQuery(tenant: try TenantID("acme"), limit: 100))
+        #expect(Set(arrived.map(\.eventID)) == Set(events.map(\.eventID)))
+        #expect(try await spool.drain(to: up) == 0)
+    }
+
+    @Test func aTornLineIsKeptAsideAndTheRestDelivered() async throws {
+        let spool = Self.tempSpool()
+        try spool.append(ClickHouseAuditTests.event("acme", "ok1", ts: 1_795_800_000))
+        let fd = open(spool.path, O_WRONLY | O_APPEND)
+        _ = "{\"tenant_id\":\"acme\",\"ts\":17".withCString { write(fd, $0, strlen($0)) }
+        _ = "\n".withCString { write(fd, $0, 1) }
+        close(fd)
+        try spool.append(ClickHouseAuditTests.event("acme", "ok2", ts: 1_795_800_001))
+        let up = try await ClickHouseAuditTests.audit("tollgate_t7")
+        #expect(try await spool.drain(to: up) == 2)
+        let rejected = try String(contentsOfFile: spool.path + ".rejected", encoding: .utf8)
+        #expect(rejected.contains("\"ts\":17"))
+    }
+
+    @Test func concurrentAppendsStayWhole() async throws {
+        let spool = Self.tempSpool()
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<200 {
+                group.addTask { try? spool.append(ClickHouseAuditTests.event("acme", "c\(i)", ts: 1_795_800_000, detail: String(repeating: "d", count: 5000))) }
+            }
+        }
+        #expect(try spool.pending().count == 200)
+    }
+}

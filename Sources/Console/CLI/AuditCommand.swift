@@ -33,6 +33,7 @@ struct AuditCommand: AsyncParsableCommand {
                                    action: action, actor: actor, outcome: outcome, grep: grep)
             let audit = try clickhouse.makeAudit()
             let events = try await audit.audit(query)
+            await clickhouse.deliverSpool(to: audit)
             if !json { print(Self.header) }
             // Following reads like `tail -f`: oldest first.
             for e in follow ? events.reversed() : events { try emit(e) }

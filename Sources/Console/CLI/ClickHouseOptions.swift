@@ -14,6 +14,26 @@ struct ClickHouseOptions: ParsableArguments {
     @Option(name: .customLong("clickhouse-timeout"), help: "Seconds allowed for one query (0.1-600).")
     var timeout: Double = 10
 
+    @Option(name: .customLong("spool"), help: ArgumentHelp(
+        "The local spool of tollgate's own audit events (env TOLLGATE_SPOOL; default $XDG_STATE_HOME/tollgate/audit-spool.jsonl).", valueName: "path"))
+    var spoolPath: String?
+
+    var spool: AuditSpool {
+        let env = ProcessInfo.processInfo.environment["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 }
+        return AuditSpool(path: spoolPath ?? env ?? AuditSpool.defaultPath())
+    }
+
+    /// Delivers what earlier runs could not. A failure here leaves the events in the spool and
+    /// does not stop the command: they go with the next run.
+    func deliverSpool(to audit: ClickHouseAudit) async {
+        do throws(BackendError) {
+            let n = try await spool.drain(to: audit)
+            if n > 0 { Output.note("delivered \(n) spooled audit event\(n == 1 ? "" : "s") to ClickHouse") }
+        } catch {
+            Output.note("audit events stay in \(spool.path) for the next run: \(error.description)")
+        }
+    }
+
     func makeAudit() throws -> ClickHouseAudit {
         guard timeout.isFinite, (0.1...600).contains(timeout) else {
             throw CLIFailure(.usage, "invalid --clickhouse-timeout \(timeout): must be between 0.1 and 600 seconds")
@@ -39,6 +59,7 @@ struct SchemaCommand: AsyncParsableCommand {
             let audit = try clickhouse.makeAudit()
             try await audit.applySchema()
             print("schema ready: \(audit.database).audit_log, \(audit.database).key_usage")
+            await clickhouse.deliverSpool(to: audit)
         }
     }
 }

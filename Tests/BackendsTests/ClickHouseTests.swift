@@ -240,3 +240,31 @@ struct AuditSpoolTests {
         #expect(try spool.pending().count == 200)
     }
 }
+
+@Suite(.enabled(if: TestServices.configured, "run through `make test`, which starts ClickHouse"))
+struct KeyUsageTests {
+    @Test func totalsAndPerMinuteSeries() async throws {
+        let audit = try await ClickHouseAuditTests.audit("tollgate_t8")
+        let now: Int64 = 1_795_800_030          // 30 s into a minute
+        let minute = now / 60 * 60
+        // (seconds ago, key, status, tokens in, tokens out)
+        let rows: [(Int64, String, Int, Int, Int)] = [
+            (10, "k1", 200, 100, 10), (20, "k1", 429, 0, 0), (70, "k2", 500, 5, 0), (3_000, "k1", 200, 1, 1),
+            (7_200, "k1", 200, 1_000, 1_000), (90_000, "k1", 200, 9, 9),
+        ]
+        let values = rows.map { r in "('acme', toDateTime(\(now - r.0)), \(SQL.literal(r.1)), 'chat', \(r.2), \(r.3), \(r.4), 12)" }
+        _ = try await audit.client.execute("INSERT INTO tollgate_t8.key_usage VALUES " + values.joined(separator: ", ")
+                                           + ", ('globex', toDateTime(\(now - 5)), 'k1', 'chat', 200, 7, 7, 1)")
+        let usage = try ClickHouseUsage(client: audit.client, database: "tollgate_t8", clock: FixedClock(Double(now)))
+        let t = try await usage.usage(tenant: TenantID("acme"), key: nil)
+        #expect(t.lastHour.requests == 4 && t.lastHour.errors == 2 && t.lastHour.denials == 1)
+        #expect(t.lastHour.tokensIn == 106 && t.lastHour.tokensOut == 11)
+        #expect(t.lastDay.requests == 5 && t.lastDay.tokensIn == 1_106)
+        #expect(t.perMinute.count == 60 && t.seriesStart == minute - 59 * 60)
+        #expect(t.perMinute[59].requests == 2)     // 10 s and 20 s ago: this minute
+        #expect(t.perMinute[58].requests == 1)     // 70 s ago
+        #expect(t.perMinute.reduce(0) { $0 + $1.requests } == 4)
+        let k1 = try await usage.usage(tenant: TenantID("acme"), key: KeyID("k1"))
+        #expect(k1.lastHour.requests == 3 && k1.lastHour.errors == 1 && k1.lastDay.requests == 4)
+    }
+}

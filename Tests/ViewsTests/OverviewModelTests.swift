@@ -184,3 +184,11 @@ import Foundation
         #expect(!AppView.render(app).text.contains("STALE"))
     }
 }
+
+@Suite struct SparklineTests {
+    @Test func scalesToTheLargestValue() {
+        #expect(Sparkline.text([0, 1, 4, 8]) == " ▁▄█")
+        #expect(Sparkline.text([5, 5]) == "██")
+        #expect(Sparkline.text([]) == "")
+    }
+}

@@ -15,7 +15,7 @@ test:
 	scripts/test.sh
 
 bench:
-	scripts/bench.sh
+	ONLY=$(ONLY) scripts/bench.sh
 
 deps-build:
 	@scripts/deps.sh

@@ -2,7 +2,7 @@ import Testing
 @testable import Backends
 
 @Suite struct DemoGatewayTests {
-    static let instant = 1_795_800_047.25  // 2026-11-28T14:00:47Z, late in the minute
+    static let instant = 1_795_800_047.25  // 2026-11-27T17:20:47Z, late in the minute
 
     @Test func sameSeedAndClockGiveTheSameFleet() async throws {
         let a = try await DemoGateway(seed: 7, clock: FixedClock(Self.instant)).fleet()

@@ -6,7 +6,7 @@ import Testing
 /// Golden screens: the overview rendered from the seeded demo gateway at a fixed clock, compared
 /// with text files under Golden/. Re-record with `TOLLGATE_RECORD_GOLDEN=1 swift test`.
 @Suite struct GoldenScreenTests {
-    static let instant = 1_795_800_047.25  // 2026-11-28T14:00:47Z, late in the minute
+    static let instant = 1_795_800_047.25  // 2026-11-27T17:20:47Z, late in the minute
 
     func screen(width: Int, height: Int, keys: [Key] = []) async throws -> String {
         let gw = DemoGateway(seed: 42, clock: FixedClock(Self.instant))

@@ -93,6 +93,20 @@ struct RedisGatewayTests {
         #expect(globex.throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
     }
 
+    @Test func newAndRemovedTenantsShowOnTheNextRefresh() async throws {
+        let (client, _) = try await Self.standalone(db: 7)
+        let now = Int64(SystemClock().now())
+        try await Self.seed(client, .standard(now: now))
+        let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)), coldInterval: 3600)
+        #expect(try await gw.fleet().tenants.count == 4)
+        var more = ContractSeed(now: now)
+        more.tenant("newco")
+        try await Self.seed(client, more)
+        #expect(try await gw.fleet().tenants.map(\.id.rawValue) == ["acme", "broken", "globex", "newco", "wrongtype"])
+        _ = try await client.pipeline([["SREM", "gw:tenants", "broken"]])
+        #expect(try await gw.fleet().tenants.map(\.id.rawValue) == ["acme", "globex", "newco", "wrongtype"])
+    }
+
     @Test func coldTierIsReReadAfterItsInterval() async throws {
         let (client, _) = try await Self.standalone(db: 6)
         let now = Int64(SystemClock().now())

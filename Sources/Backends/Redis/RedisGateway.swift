@@ -25,6 +25,15 @@ public final class RedisGateway: FleetReading, TenantReading {
     struct Cache {
         var scan: (ids: [String], at: Double)?
         var cold: [TenantID: ColdBox] = [:]
+        var index: Index?
+    }
+
+    /// The discovered tenant ids; between cold intervals only `SCARD gw:tenants` is checked.
+    struct Index {
+        let ids: [TenantID]
+        let malformed: Int
+        let members: Int
+        let at: Double
     }
 
     /// Shares one tenant's cold data between refreshes without copying it.
@@ -106,16 +115,31 @@ public final class RedisGateway: FleetReading, TenantReading {
     // MARK: FleetReading
 
     public func fleet() async throws(BackendError) -> FleetSnapshot {
+        try await fleet(rediscover: false)
+    }
+
+    private func fleet(rediscover: Bool) async throws(BackendError) -> FleetSnapshot {
         let now = clock.now()
-        let (ids, malformed) = try await discover(now: now)
+        var index = rediscover ? nil : cache.withLock { $0.index }.flatMap { now - $0.at < coldInterval ? $0 : nil }
+        let checkIndex = index != nil
+        if index == nil {
+            let (ids, malformed, members) = try await discover(now: now)
+            index = Index(ids: ids, malformed: malformed, members: members, at: now)
+            let stored = index
+            cache.withLock { $0.index = stored }
+        }
+        let ids = index!.ids
         let known = cache.withLock { c in c.cold }
         var stale: [TenantID] = [], fresh: [(TenantID, ColdBox)] = []
         for id in ids {
             if let box = known[id], now < box.value.expires { fresh.append((id, box)) } else { stale.append(id) }
         }
-        // Both lists keep the id order: merge them back into it.
         let full = try await readFull(stale, now: now)
-        let hot = try await readHot(fresh, now: now)
+        let (hot, checks) = try await readHot(fresh, now: now, prefix: checkIndex ? [["SCARD", KeySchema.tenantIndex]] : [])
+        if checkIndex, checks.first != .integer(Int64(index!.members)) {
+            return try await fleet(rediscover: true)   // tenants came or went: read the index again
+        }
+        // Both lists keep the id order: merge them back into it.
         var tenants: [TenantState] = []
         tenants.reserveCapacity(ids.count)
         var i = 0, j = 0
@@ -126,14 +150,15 @@ public final class RedisGateway: FleetReading, TenantReading {
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
-        return FleetSnapshot(tenants: tenants, malformedTenantIDs: malformed, takenAt: now)
+        return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now)
     }
 
     /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty
     /// or missing. Ids that break the contract are skipped and counted.
-    func discover(now: Double) async throws(BackendError) -> ([TenantID], Int) {
+    func discover(now: Double) async throws(BackendError) -> (ids: [TenantID], malformed: Int, members: Int) {
         let index = try await redis.pipeline([["SMEMBERS", KeySchema.tenantIndex]])[0]
         var raw = index.array?.compactMap(\.string) ?? []
+        let members = raw.count
         if raw.isEmpty {
             if let cached = cache.withLock({ $0.scan }), now - cached.at < Self.scanCacheSeconds {
                 raw = cached.ids
@@ -148,7 +173,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         for r in Set(raw) {
             if let id = try? TenantID(r) { ids.append(id) } else { malformed += 1 }
         }
-        return (ids.sorted(), malformed)
+        return (ids.sorted(), malformed, members)
     }
 
     // MARK: TenantReading
@@ -254,14 +279,15 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
 
-    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double) async throws(BackendError) -> [TenantState] {
-        if tenants.isEmpty { return [] }
+    /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
+    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [[String]] = []) async throws(BackendError) -> ([TenantState], [RedisValue]) {
+        if tenants.isEmpty { return ([], prefix.isEmpty ? [] : try await redis.pipeline(prefix)) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         let monthText = month.description
-        var first: [[String]] = []
+        var first: [[String]] = prefix
         var counterAt: [Int?] = []           // index of each tenant's MGET; nil when it has no policies
         var budgetAt: [Int] = [], existsAt: [Int] = []
-        first.reserveCapacity(tenants.count * 3)
+        first.reserveCapacity(prefix.count + tenants.count * 3)
         for (_, box) in tenants {
             let cold = box.value
             if cold.policies.isEmpty {
@@ -324,7 +350,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             let budget = RedisParse.budget(r1[budgetAt[i]], key: KeySchema.budget(t, month: month), month: month, now: now)
             out.append(Self.assemble(t, cold, counters: counters, throttles: throttles, budget: budget, now: now))
         }
-        return out
+        return (out, Array(r1.prefix(prefix.count)))
     }
 
     // MARK: Assembly
@@ -346,7 +372,8 @@ public final class RedisGateway: FleetReading, TenantReading {
             case (.bad(let why), _, _), (_, .bad(let why), _), (_, _, .bad(let why)):
                 reading = .bad(why)
             case (.ok(let count), .ok(let rt), .ok(let at)):
-                reading = .ok(WindowState(policy: policy, count: count, throttles: [rt, at].compactMap { $0 }, now: now))
+                let applicable: [Throttle] = rt == nil && at == nil ? [] : [rt, at].compactMap { $0 }
+                reading = .ok(WindowState(policy: policy, count: count, throttles: applicable, now: now))
             }
             routes.append(RouteReading(route: route, state: reading))
         }

@@ -46,7 +46,7 @@ public struct AuditQuery: Equatable, Sendable {
     public var oldestFirst = false
 
     public init(tenant: TenantID, limit: Int = 200, before: Int64? = nil, since: Int64? = nil,
-                action: String? = nil, actor: String? = nil, outcome: String? = nil, grep: String? = nil) {
+                action: String? = nil, actor: String? = nil, outcome: String? = nil, grep: String? = nil, oldestFirst: Bool = false) {
         self.tenant = tenant
         self.limit = limit
         self.before = before
@@ -55,6 +55,7 @@ public struct AuditQuery: Equatable, Sendable {
         self.actor = actor
         self.outcome = outcome
         self.grep = grep
+        self.oldestFirst = oldestFirst
     }
 
     public func matches(_ e: AuditEvent) -> Bool {

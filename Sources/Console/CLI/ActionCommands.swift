@@ -1,0 +1,150 @@
+import ArgumentParser
+import Backends
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who runs the command and whether actions are allowed. Until Keycloak sign-in lands: the
+/// operator is `local:$USER`, role from TOLLGATE_ROLE (default admin), unauthenticated.
+struct ActionOptions: ParsableArguments {
+    @Flag(help: "Refuse every action (env TOLLGATE_READONLY=1).") var readonly = false
+    @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
+
+    func layer(redis: any RedisCommands, spool: AuditSpool) throws -> ActionLayer {
+        let env = ProcessInfo.processInfo.environment
+        let roleText = env["TOLLGATE_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+        guard let role = Operator.Role(rawValue: roleText) else {
+            throw CLIFailure(.usage, "invalid TOLLGATE_ROLE \(SafeText.quoted(roleText)): must be viewer, support, operator or admin")
+        }
+        let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
+        let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
+        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "")
+        return ActionLayer(op: op, readonly: ro, writer: RedisActions(redis: redis), spool: spool)
+    }
+
+    /// Asks on a terminal; refuses without --yes when stdin is not one.
+    func confirm(_ question: String) throws {
+        if yes { return }
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIFailure(.usage, "refusing to \(question) without --yes: stdin is not a terminal")
+        }
+        var err = StandardError()
+        print("\(question)? [y/N] ", terminator: "", to: &err)
+        guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
+            throw CLIFailure(.failure, "not confirmed: nothing changed")
+        }
+    }
+}
+
+/// The pieces every action command needs: Redis to act on, the spool, ClickHouse when configured.
+struct ActionContext: ParsableArguments {
+    @OptionGroup var source: SourceOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
+    @OptionGroup var action: ActionOptions
+
+    func run(_ request: ActionRequest, confirm question: String) async throws {
+        let clock = SystemClock()
+        guard let url = source.redisURL ?? ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"], !source.demo else {
+            throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL or set TOLLGATE_REDIS_URL")
+        }
+        let redis = RedisAuto(try RedisURL(parsing: url), connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
+        let layer = try action.layer(redis: redis, spool: clickhouse.spool)
+        if layer.refusal(request) == nil { try action.confirm(question) }
+        let outcome: ActionOutcome
+        do { outcome = try await layer.perform(request) } catch {
+            await deliver()
+            throw error
+        }
+        print("\(request.name) \(request.tenant) \(request.resource): done")
+        if !outcome.before.isEmpty { print("  before: " + Self.describe(outcome.before)) }
+        if !outcome.after.isEmpty { print("  after:  " + Self.describe(outcome.after)) }
+        await deliver()
+    }
+
+    /// Audit events go to ClickHouse now when it is configured; otherwise they wait in the spool.
+    private func deliver() async {
+        guard let audit = try? clickhouse.makeAudit() else {
+            Output.note("audit event kept in \(clickhouse.spool.path); it goes to ClickHouse with the next run that has --clickhouse")
+            return
+        }
+        await clickhouse.deliverSpool(to: audit)
+    }
+
+    static func describe(_ h: [String: String]) -> String {
+        h.sorted { $0.key < $1.key }.map { "\($0.key)=\(SafeText.clean($0.value))" }.joined(separator: " ")
+    }
+}
+
+struct ThrottleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "throttle", abstract: "Hold a tenant below its limits for a while.",
+                                                    subcommands: [Set.self, Clear.self])
+
+    struct Set: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A lower limit on a route or on all routes, with an expiry and a reason.")
+        @OptionGroup var context: ActionContext
+        @Option(help: "The tenant id.") var tenant: String
+        @Option(help: "One route.") var route: String?
+        @Flag(help: "Every route (the `_all` throttle).") var all = false
+        @Option(help: "Requests per window while throttled.") var limit: Int
+        @Option(name: .customLong("for"), help: "How long: 30m, 2h, 1d (mandatory).") var duration: String
+        @Option(help: "Why (mandatory; goes to the audit log).") var reason: String
+
+        func run() async throws {
+            let t = try TenantID(tenant)
+            let r = try Self.route(route, all: all)
+            guard limit >= 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number >= 0") }
+            let seconds = try TimeSpan.seconds(duration, field: "--for")
+            guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a throttle must expire; use throttle clear to end one") }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIFailure(.usage, "--reason must not be empty") }
+            try await context.run(.throttleSet(t, r, limit: limit, duration: seconds, reason: reason),
+                                  confirm: "throttle \(t) \(r) to \(limit) for \(duration)")
+        }
+
+        static func route(_ route: String?, all: Bool) throws -> Route {
+            switch (route, all) {
+            case (let r?, false): return try Route(r)
+            case (nil, true): return .all
+            default: throw CLIFailure(.usage, "give exactly one of --route ROUTE or --all")
+            }
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "End a throttle now.")
+        @OptionGroup var context: ActionContext
+        @Option(help: "The tenant id.") var tenant: String
+        @Option(help: "One route.") var route: String?
+        @Flag(help: "The `_all` throttle.") var all = false
+
+        func run() async throws {
+            let t = try TenantID(tenant)
+            let r = try Set.route(route, all: all)
+            try await context.run(.throttleClear(t, r), confirm: "clear the throttle of \(t) \(r)")
+        }
+    }
+}
+
+struct BudgetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "budget", abstract: "A tenant's monthly token budget.",
+                                                    subcommands: [Raise.self])
+
+    struct Raise: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A temporary limit for this month, with an expiry and a reason.")
+        @OptionGroup var context: ActionContext
+        @Option(help: "The tenant id.") var tenant: String
+        @Option(help: "The temporary limit, in tokens.") var limit: Int
+        @Option(name: .customLong("for"), help: "How long: 24h, 3d (mandatory).") var duration: String
+        @Option(help: "Why (mandatory; goes to the audit log).") var reason: String
+
+        func run() async throws {
+            let t = try TenantID(tenant)
+            guard limit > 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number of tokens > 0") }
+            let seconds = try TimeSpan.seconds(duration, field: "--for")
+            guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a raise must expire") }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIFailure(.usage, "--reason must not be empty") }
+            try await context.run(.budgetRaise(t, limit: limit, duration: seconds, reason: reason),
+                                  confirm: "raise the budget of \(t) to \(limit) tokens for \(duration)")
+        }
+    }
+}

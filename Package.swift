@@ -10,6 +10,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         // System-library shims: headers only, static inline wrappers for macros and variadics.
@@ -21,7 +22,8 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // Domain types, schemas, backend protocols and adapters. No UI.
-        .target(name: "Backends", dependencies: ["CHiredis", "CCurl"], path: "Sources/Backends"),
+        .target(name: "Backends", dependencies: ["CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")],
+                path: "Sources/Backends"),
         // View models, widgets drawing into a cell grid, themes. No I/O, no curses.
         .target(name: "Views", dependencies: ["Backends", "TOMLKit"], path: "Sources/Views"),
         // The `tollgate` executable: arguments, event loop, curses driver, CLI.
@@ -38,7 +40,7 @@ let package = Package(
         .executableTarget(name: "tollgate-bench-redis", dependencies: ["Backends", "CHiredis"], path: "Benchmarks/RedisBench"),
         .executableTarget(name: "tollgate-bench-clickhouse", dependencies: ["Backends"], path: "Benchmarks/ClickHouseBench"),
 
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl"]),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends"]),
     ],

@@ -53,6 +53,12 @@ public struct ActionLayer: Sendable {
             full["request"] = ["limit": limit, "for_seconds": duration, "reason": reason]
         } else if case .budgetRaise(_, let limit, let duration, let reason) = request {
             full["request"] = ["limit": limit, "for_seconds": duration, "reason": reason]
+        } else if case .keyRevoke(_, _, let reason) = request {
+            full["request"] = ["reason": reason]
+        } else if case .keyRotate(_, _, let grace) = request {
+            full["request"] = ["grace_seconds": grace]
+        } else if case .keyCreate(_, let label, let scopes, let expiresIn) = request {
+            full["request"] = ["label": label, "scopes": scopes.joined(separator: ","), "expires_in_seconds": expiresIn]
         }
         let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let event = AuditEvent(tenant: request.tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),

@@ -25,10 +25,15 @@ public enum ActionRequest: Equatable, Sendable {
     case throttleSet(TenantID, Route, limit: Int, duration: Int64, reason: String)
     case throttleClear(TenantID, Route)
     case budgetRaise(TenantID, limit: Int, duration: Int64, reason: String)
+    case keyCreate(TenantID, label: String, scopes: [String], expiresIn: Int64)
+    /// `grace` 0 revokes the old key at once.
+    case keyRotate(TenantID, KeyID, grace: Int64)
+    case keyRevoke(TenantID, KeyID, reason: String)
 
     public var tenant: TenantID {
         switch self {
-        case .throttleSet(let t, _, _, _, _), .throttleClear(let t, _), .budgetRaise(let t, _, _, _): t
+        case .throttleSet(let t, _, _, _, _), .throttleClear(let t, _), .budgetRaise(let t, _, _, _), .keyCreate(let t, _, _, _),
+             .keyRotate(let t, _, _), .keyRevoke(let t, _, _): t
         }
     }
 
@@ -38,6 +43,9 @@ public enum ActionRequest: Equatable, Sendable {
         case .throttleSet: "throttle.set"
         case .throttleClear: "throttle.clear"
         case .budgetRaise: "budget.raise"
+        case .keyCreate: "key.create"
+        case .keyRotate: "key.rotate"
+        case .keyRevoke: "key.revoke"
         }
     }
 
@@ -45,20 +53,33 @@ public enum ActionRequest: Equatable, Sendable {
         switch self {
         case .throttleSet(_, let r, _, _, _), .throttleClear(_, let r): "route/\(r)"
         case .budgetRaise: "budget/current"
+        case .keyCreate: "apikey/new"
+        case .keyRotate(_, let k, _), .keyRevoke(_, let k, _): "apikey/\(k)"
         }
     }
 
     /// The least role that may ask for it.
-    public var requiredRole: Operator.Role { .operator }
+    public var requiredRole: Operator.Role {
+        switch self {
+        case .keyCreate, .keyRotate, .keyRevoke: .admin
+        default: .operator
+        }
+    }
 }
 
 /// Before/after values of a change, for the audit row's detail.
-public struct ActionOutcome: Equatable, Sendable {
+public struct ActionOutcome: Sendable {
     public let before: [String: String]
     public let after: [String: String]
-    public init(before: [String: String], after: [String: String]) {
+    /// The new key of a create or rotate, and its secret: shown once, never audited or stored.
+    public let newKey: KeyID?
+    public let secret: APIKeySecret?
+
+    public init(before: [String: String], after: [String: String], newKey: KeyID? = nil, secret: APIKeySecret? = nil) {
         self.before = before
         self.after = after
+        self.newKey = newKey
+        self.secret = secret
     }
 }
 

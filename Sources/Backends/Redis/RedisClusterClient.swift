@@ -95,8 +95,8 @@ public final class RedisClusterClient: RedisCommands {
                     continue
                 }
                 let node: String
-                if commands[i].count > 1 {
-                    let slot = HashSlot.of(commands[i][1])
+                if let key = Self.routingKey(commands[i]) {
+                    let slot = HashSlot.of(key)
                     let n = s.slots.isEmpty ? -1 : Int(s.slots[slot])
                     guard n >= 0 else { s.stale = true; throw .unavailable("redis cluster: slot \(slot) is not served by any node") }
                     node = s.nodes[n]
@@ -161,6 +161,13 @@ public final class RedisClusterClient: RedisCommands {
 
     private func clientsForAllNodes() -> [RedisClient] {
         state.withLock { $0.nodes }.map { client(for: $0) }
+    }
+
+    /// The key a command is routed by: its first key (for EVAL/EVALSHA, the first of KEYS).
+    static func routingKey(_ command: [String]) -> String? {
+        let name = command.first?.uppercased()
+        if name == "EVAL" || name == "EVALSHA" { return command.count > 3 && command[2] != "0" ? command[3] : nil }
+        return command.count > 1 ? command[1] : nil
     }
 
     private static func split(_ node: String) -> (String, Int32) {

@@ -43,23 +43,28 @@ struct ActionContext: ParsableArguments {
     @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var action: ActionOptions
 
-    func run(_ request: ActionRequest, confirm question: String) async throws {
+    /// Carries out `request` after confirmation (`question` nil: nothing to confirm, e.g. a create).
+    @discardableResult
+    func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
         let clock = SystemClock()
         guard let url = source.redisURL ?? ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"], !source.demo else {
             throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL or set TOLLGATE_REDIS_URL")
         }
         let redis = RedisAuto(try RedisURL(parsing: url), connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
         let layer = try action.layer(redis: redis, spool: clickhouse.spool)
-        if layer.refusal(request) == nil { try action.confirm(question) }
+        if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {
             await deliver()
             throw error
         }
-        print("\(request.name) \(request.tenant) \(request.resource): done")
-        if !outcome.before.isEmpty { print("  before: " + Self.describe(outcome.before)) }
-        if !outcome.after.isEmpty { print("  after:  " + Self.describe(outcome.after)) }
+        if !quiet {
+            print("\(request.name) \(request.tenant) \(request.resource): done")
+            if !outcome.before.isEmpty { print("  before: " + Self.describe(outcome.before)) }
+            if !outcome.after.isEmpty { print("  after:  " + Self.describe(outcome.after)) }
+        }
         await deliver()
+        return outcome
     }
 
     /// Audit events go to ClickHouse now when it is configured; otherwise they wait in the spool.

@@ -18,7 +18,7 @@ struct Tollgate: AsyncParsableCommand {
         5 backend unavailable.
         """,
         version: "0.1.0",
-        subcommands: [TenantsCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self, SchemaCommand.self]
+        subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self, SchemaCommand.self]
     )
 
     @OptionGroup var source: SourceOptions

@@ -32,6 +32,7 @@ let package = Package(
             dependencies: [
                 "Views", "Backends", "CNcurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             path: "Sources/Console"
         ),

@@ -192,3 +192,15 @@ import Foundation
         #expect(Sparkline.text([]) == "")
     }
 }
+
+@Suite struct ThrottleDisplayTests {
+    @Test func theHottestRouteSaysHowLongItsThrottleLasts() throws {
+        let policy = try LimitPolicy(limit: 100, window: 60)
+        let th = Throttle(route: .all, limit: 10, reason: "noisy", actor: "ops:a", setAt: 0, expiresAt: 1_000 + 725)
+        let t = TenantState(id: try TenantID("acme"), meta: .ok(TenantMeta(name: "a", tier: .ok(.smb), status: .ok(.active), realm: "smb", group: "", createdAt: nil)),
+                            routes: [RouteReading(route: try Route("chat"), state: .ok(WindowState(policy: policy, count: 30, throttles: [th], now: 1_000)))],
+                            throttles: [th], budget: nil, keys: KeyCounts())
+        #expect(OverviewColumn.hottest.cell(t) == ("chat ⏷12m05s", .warn))
+        #expect(OverviewColumn.load.cell(t) == ("300%", .bad))
+    }
+}

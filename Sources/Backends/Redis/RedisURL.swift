@@ -42,7 +42,7 @@ public struct RedisURL: Equatable, Sendable, CustomStringConvertible {
                 user = u.isEmpty ? nil : percentDecoded(u)
                 password = percentDecoded(String(credentials[credentials.index(after: colon)...]))
             } else {
-                password = percentDecoded(String(credentials))
+                user = credentials.isEmpty ? nil : percentDecoded(String(credentials))   // a user; its password may come from config
             }
         }
         var database = 0

@@ -11,15 +11,15 @@ struct ActionOptions: ParsableArguments {
     @Flag(help: "Refuse every action (env TOLLGATE_READONLY=1).") var readonly = false
     @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
 
-    func layer(redis: any RedisCommands, spool: AuditSpool) throws -> ActionLayer {
+    func layer(redis: any RedisCommands, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
         let env = ProcessInfo.processInfo.environment
-        let roleText = env["TOLLGATE_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? "admin"
+        let roleText = env["TOLLGATE_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.role ?? "admin"
         guard let role = Operator.Role(rawValue: roleText) else {
             throw CLIFailure(.usage, "invalid TOLLGATE_ROLE \(SafeText.quoted(roleText)): must be viewer, support, operator or admin")
         }
         let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
         let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
-        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "")
+        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
         return ActionLayer(op: op, readonly: ro, writer: RedisActions(redis: redis), spool: spool)
     }
 
@@ -42,20 +42,22 @@ struct ActionContext: ParsableArguments {
     @OptionGroup var source: SourceOptions
     @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var action: ActionOptions
+    @OptionGroup var config: ContextOptions
 
     /// Carries out `request` after confirmation (`question` nil: nothing to confirm, e.g. a create).
     @discardableResult
     func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
         let clock = SystemClock()
-        guard let url = source.redisURL ?? ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"], !source.demo else {
-            throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL or set TOLLGATE_REDIS_URL")
+        let context = try config.resolve()
+        guard !source.demo, let url = try source.redis(context: context) else {
+            throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL, set TOLLGATE_REDIS_URL, or give the context a redis")
         }
-        let redis = RedisAuto(try RedisURL(parsing: url), connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
-        let layer = try action.layer(redis: redis, spool: clickhouse.spool)
+        let redis = RedisAuto(url, connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
+        let layer = try action.layer(redis: redis, spool: clickhouse.spool(context), context: context)
         if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {
-            await deliver()
+            await deliver(context)
             throw error
         }
         if !quiet {
@@ -63,17 +65,17 @@ struct ActionContext: ParsableArguments {
             if !outcome.before.isEmpty { print("  before: " + Self.describe(outcome.before)) }
             if !outcome.after.isEmpty { print("  after:  " + Self.describe(outcome.after)) }
         }
-        await deliver()
+        await deliver(context)
         return outcome
     }
 
     /// Audit events go to ClickHouse now when it is configured; otherwise they wait in the spool.
-    private func deliver() async {
-        guard let audit = try? clickhouse.makeAudit() else {
-            Output.note("audit event kept in \(clickhouse.spool.path); it goes to ClickHouse with the next run that has --clickhouse")
+    private func deliver(_ context: ContextConfig?) async {
+        guard let audit = try? clickhouse.makeAudit(context: context) else {
+            Output.note("audit event kept in \(clickhouse.spool(context).path); it goes to ClickHouse with the next run that has --clickhouse")
             return
         }
-        await clickhouse.deliverSpool(to: audit)
+        await clickhouse.deliverSpool(to: audit, context: context)
     }
 
     static func describe(_ h: [String: String]) -> String {

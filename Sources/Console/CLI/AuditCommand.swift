@@ -12,6 +12,7 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Recent audit events of one tenant, newest first.",
             discussion: "Times: a span back from now (30m, 1h, 7d), epoch seconds, or YYYY-MM-DDTHH:MM:SSZ. --grep matches text in detail literally.")
         @OptionGroup var clickhouse: ClickHouseOptions
+        @OptionGroup var config: ContextOptions
         @Option(help: "The tenant id.") var tenant: String
         @Option(help: "How many events (1-100000).") var limit = 50
         @Option(help: "Only events at or after this time.") var since: String?
@@ -31,9 +32,10 @@ struct AuditCommand: AsyncParsableCommand {
                                    before: try until.map { try TimeSpan.instant($0, now: now, field: "--until") },
                                    since: try since.map { try TimeSpan.instant($0, now: now, field: "--since") },
                                    action: action, actor: actor, outcome: outcome, grep: grep)
-            let audit = try clickhouse.makeAudit()
+            let context = try config.resolve()
+            let audit = try clickhouse.makeAudit(context: context)
             let events = try await audit.audit(query)
-            await clickhouse.deliverSpool(to: audit)
+            await clickhouse.deliverSpool(to: audit, context: context)
             if !json { print(Self.header) }
             // Following reads like `tail -f`: oldest first.
             for e in follow ? events.reversed() : events { try emit(e) }

@@ -8,8 +8,8 @@ struct ClickHouseOptions: ParsableArguments {
         "ClickHouse HTTP interface: http://[user:password@]host:port (env TOLLGATE_CLICKHOUSE_URL).", valueName: "url"))
     var url: String?
 
-    @Option(name: .customLong("clickhouse-database"), help: "Database of the gateway's tables.")
-    var database = "gateway"
+    @Option(name: .customLong("clickhouse-database"), help: "Database of the gateway's tables (default gateway).")
+    var database: String?
 
     @Option(name: .customLong("clickhouse-timeout"), help: "Seconds allowed for one query (0.1-600).")
     var timeout: Double = 10
@@ -18,14 +18,15 @@ struct ClickHouseOptions: ParsableArguments {
         "The local spool of tollgate's own audit events (env TOLLGATE_SPOOL; default $XDG_STATE_HOME/tollgate/audit-spool.jsonl).", valueName: "path"))
     var spoolPath: String?
 
-    var spool: AuditSpool {
+    func spool(_ context: ContextConfig?) -> AuditSpool {
         let env = ProcessInfo.processInfo.environment["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 }
-        return AuditSpool(path: spoolPath ?? env ?? AuditSpool.defaultPath())
+        return AuditSpool(path: spoolPath ?? env ?? context?.spool ?? AuditSpool.defaultPath())
     }
 
     /// Delivers what earlier runs could not. A failure here leaves the events in the spool and
     /// does not stop the command: they go with the next run.
-    func deliverSpool(to audit: ClickHouseAudit) async {
+    func deliverSpool(to audit: ClickHouseAudit, context: ContextConfig?) async {
+        let spool = spool(context)
         do throws(BackendError) {
             let n = try await spool.drain(to: audit)
             if n > 0 { Output.note("delivered \(n) spooled audit event\(n == 1 ? "" : "s") to ClickHouse") }
@@ -34,16 +35,18 @@ struct ClickHouseOptions: ParsableArguments {
         }
     }
 
-    func makeAudit() throws -> ClickHouseAudit {
+    func makeAudit(context: ContextConfig?) throws -> ClickHouseAudit {
         guard timeout.isFinite, (0.1...600).contains(timeout) else {
             throw CLIFailure(.usage, "invalid --clickhouse-timeout \(timeout): must be between 0.1 and 600 seconds")
         }
         let env = ProcessInfo.processInfo.environment["TOLLGATE_CLICKHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        guard let text = url ?? env else {
-            throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL")
+        guard let text = url ?? env ?? context?.clickhouse else {
+            throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")
         }
-        let parsed = try ClickHouseURL(parsing: text)
-        return try ClickHouseAudit(client: ClickHouseClient(parsed, connectTimeout: min(timeout, 2), timeout: timeout), database: database)
+        var parsed = try ClickHouseURL(parsing: text)
+        if parsed.password == nil, let p = context?.clickhousePassword { parsed.password = p }
+        return try ClickHouseAudit(client: ClickHouseClient(parsed, connectTimeout: min(timeout, 2), timeout: timeout),
+                                   database: database ?? context?.clickhouseDatabase ?? "gateway")
     }
 }
 
@@ -54,12 +57,14 @@ struct SchemaCommand: AsyncParsableCommand {
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the database and the contract's tables if missing (idempotent).")
         @OptionGroup var clickhouse: ClickHouseOptions
+        @OptionGroup var config: ContextOptions
 
         func run() async throws {
-            let audit = try clickhouse.makeAudit()
+            let context = try config.resolve()
+            let audit = try clickhouse.makeAudit(context: context)
             try await audit.applySchema()
             print("schema ready: \(audit.database).audit_log, \(audit.database).key_usage")
-            await clickhouse.deliverSpool(to: audit)
+            await clickhouse.deliverSpool(to: audit, context: context)
         }
     }
 }

@@ -10,13 +10,14 @@ struct KeysCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every key of a tenant with its derived state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var config: ContextOptions
         @Option(help: "The tenant id.") var tenant: String
         @Flag(help: "One JSON document instead of a table.") var json = false
 
         func run() async throws {
             let t = try TenantID(tenant)
             let clock = SystemClock()
-            let keys = try await source.makeBackend(clock: clock).tenants.keys(of: t)
+            let keys = try await source.makeBackend(clock: clock, context: try config.resolve()).tenants.keys(of: t)
             let now = clock.now()
             if json {
                 struct KeyJSON: Encodable {

@@ -19,7 +19,7 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a Redis connection, and for each command (0.1-60).")
     var redisTimeout: Double = 2
 
-    func makeBackend(clock: any Clock) throws -> Backend {
+    func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
         if demo {
             let gateway = DemoGateway(seed: seed, clock: clock)
             return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway)
@@ -27,17 +27,25 @@ struct SourceOptions: ParsableArguments {
         guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
             throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
         }
-        let env = ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
-        if let text = redisURL ?? env {
-            let url: RedisURL
-            do { url = try RedisURL(parsing: text) } catch {
-                throw CLIFailure(.usage, error.description + (redisURL == nil ? " (from TOLLGATE_REDIS_URL)" : ""))
-            }
+        if let url = try redis(context: context) {
             let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
             let gateway = RedisGateway(redis: redis, clock: clock)
             return Backend(label: url.description, fleet: gateway, tenants: gateway)
         }
-        throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL), or --demo for the embedded demo gateway")
+        throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
+    }
+
+    /// The Redis URL from the flag, else TOLLGATE_REDIS_URL, else the context; the context's
+    /// password (from a file or a variable) fills in a URL that has none.
+    func redis(context: ContextConfig?) throws -> RedisURL? {
+        let env = ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let (text, origin) = redisURL.map { ($0, "") } ?? env.map { ($0, " (from TOLLGATE_REDIS_URL)") }
+            ?? context?.redis.map { ($0, " (from the config file)") } ?? (nil, "")
+        guard let text else { return nil }
+        var url: RedisURL
+        do { url = try RedisURL(parsing: text) } catch { throw CLIFailure(.usage, error.description + origin) }
+        if url.password == nil, let p = context?.redisPassword { url.password = p }
+        return url
     }
 }
 

@@ -13,11 +13,12 @@ struct TenantsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every tenant: load, denials, budget and keys by state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var config: ContextOptions
         @Flag(help: "One JSON document instead of a table.") var json = false
 
         func run() async throws {
             let clock = SystemClock()
-            let fleet = try await source.makeBackend(clock: clock).fleet.fleet()
+            let fleet = try await source.makeBackend(clock: clock, context: try config.resolve()).fleet.fleet()
             if json {
                 try Output.json(FleetJSON(fleet))
                 return
@@ -38,13 +39,14 @@ struct TenantsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One tenant: every route's window, throttles, budget, keys by state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var config: ContextOptions
         @Argument(help: "The tenant id.") var tenant: String
         @Flag(help: "One JSON document instead of text.") var json = false
 
         func run() async throws {
             let id = try TenantID(tenant)
             let clock = SystemClock()
-            let state = try await source.makeBackend(clock: clock).tenants.tenant(id)
+            let state = try await source.makeBackend(clock: clock, context: try config.resolve()).tenants.tenant(id)
             if json {
                 try Output.json(TenantJSON(state))
                 return

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Backends
 import Views
 #if canImport(Glibc)
@@ -22,12 +23,13 @@ struct Tollgate: AsyncParsableCommand {
     )
 
     @OptionGroup var source: SourceOptions
+    @OptionGroup var config: ContextOptions
 
     @Option(help: "Seconds between refreshes of live data (0.2-3600).")
     var refresh: Double = 1
 
-    @Option(help: "Theme: a name from the themes folders (default, mono) or a path to a .toml file.")
-    var theme: String = "default"
+    @Option(help: "Theme: a name from the themes folders (default, mono) or a path to a .toml file (default: the context's, else default).")
+    var theme: String?
 
     func validate() throws {
         guard refresh.isFinite, (0.2...3600).contains(refresh) else {
@@ -37,8 +39,9 @@ struct Tollgate: AsyncParsableCommand {
 
     func run() async throws {
         let clock = SystemClock()
-        let backend = try source.makeBackend(clock: clock)
-        let theme = try ThemeLoader.load(self.theme)
+        let context = try config.resolve()
+        let backend = try source.makeBackend(clock: clock, context: context)
+        let theme = try ThemeLoader.load(self.theme ?? context?.theme ?? "default")
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw CLIFailure(.usage, "the console needs a terminal; for scripts use `tollgate tenants list --json`")
         }
@@ -47,7 +50,10 @@ struct Tollgate: AsyncParsableCommand {
         let driver = CursesDriver(theme: theme)
         let size = driver.size
         var model = AppModel(width: size.width, height: size.height, now: clock.now(), source: backend.label)
-        model.badges = []
+        model.badges = context.map { ["context \($0.name)"] } ?? []
+        if context?.readonly == true || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["TOLLGATE_READONLY"]?.lowercased() ?? "") {
+            model.badges.append("read-only")
+        }
         let mailbox = Mailbox()
         let poller = Poller(reader: backend.fleet, mailbox: mailbox, interval: refresh, clock: clock)
         let loop = EventLoop(model: model, driver: driver, poller: poller, mailbox: mailbox, clock: clock)

@@ -7,6 +7,7 @@ struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "usage",
         abstract: "Requests, errors, denials and tokens of a tenant or one key: last hour, last day, per minute.")
     @OptionGroup var clickhouse: ClickHouseOptions
+    @OptionGroup var config: ContextOptions
     @Option(help: "The tenant id.") var tenant: String
     @Option(help: "One key of the tenant.") var key: String?
     @Flag(help: "One JSON document instead of text.") var json = false
@@ -14,9 +15,10 @@ struct UsageCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try TenantID(tenant)
         let keyID = try key.map { try KeyID($0) }
-        let audit = try clickhouse.makeAudit()
+        let context = try config.resolve()
+        let audit = try clickhouse.makeAudit(context: context)
         let report = try await ClickHouseUsage(client: audit.client, database: audit.database).usage(tenant: id, key: keyID)
-        await clickhouse.deliverSpool(to: audit)
+        await clickhouse.deliverSpool(to: audit, context: context)
         if json {
             struct Doc: Encodable { let tenant_id: String; let key_id: String?; let last_hour: UsageTotals; let last_day: UsageTotals
                                     let series_start: Int64; let per_minute: [UsageTotals] }

@@ -76,7 +76,9 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
             return (Format.count(t.requests), .normal)
         case .hottest:
             guard let h = t.hottest else { return (t.routes.isEmpty ? "-" : "ERR", t.routes.isEmpty ? .dim : .error) }
-            return (h.route.rawValue + (h.state.limitingThrottle != nil ? " ⏷" : ""), h.state.limitingThrottle != nil ? .warn : .normal)
+            guard let th = h.state.limitingThrottle else { return (h.route.rawValue, .normal) }
+            // Held down by a throttle: say for how much longer.
+            return (h.route.rawValue + " ⏷" + Format.duration(Double(th.expiresAt) - h.state.now), .warn)
         case .load:
             guard let u = t.hottest?.state.utilisation else { return ("-", .dim) }
             return (Format.percent(u * 100), u >= 1 ? .bad : u >= 0.8 ? .warn : .good)

@@ -1,0 +1,96 @@
+import ArgumentParser
+import Backends
+import Foundation
+import TOMLKit
+
+/// One named context of the config file: where a gateway's stores are and how to treat it.
+struct ContextConfig: Equatable {
+    var name: String
+    var redis: String?
+    var redisPassword: String?
+    var clickhouse: String?
+    var clickhousePassword: String?
+    var clickhouseDatabase: String?
+    var readonly = false
+    var theme: String?
+    var role: String?
+    var spool: String?
+}
+
+/// `--config` / `--context`: the config file (`$XDG_CONFIG_HOME/tollgate/config.toml`, default
+/// `~/.config/tollgate/config.toml`) and the context to use from it. Flags override environment
+/// variables, which override the file. Schema in docs/config.md.
+struct ContextOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The config file (env TOLLGATE_CONFIG).", valueName: "path")) var config: String?
+    @Option(help: ArgumentHelp("The context of the config file to use (env TOLLGATE_CONTEXT; default: the file's current-context).",
+                               valueName: "name")) var context: String?
+
+    /// The chosen context, or nil when there is no config file and none was asked for.
+    func resolve() throws -> ContextConfig? {
+        let env = ProcessInfo.processInfo.environment
+        let explicit = config ?? env["TOLLGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        let path = explicit ?? Self.defaultPath(env)
+        guard FileManager.default.fileExists(atPath: path) else {
+            if let explicit { throw CLIFailure(.usage, "config file \(SafeText.quoted(explicit)) does not exist") }
+            if let name = context ?? env["TOLLGATE_CONTEXT"] { throw CLIFailure(.usage, "context \(SafeText.quoted(name)) asked for, but there is no config file at \(path)") }
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CLIFailure(.usage, "cannot read the config file \(SafeText.quoted(path))")
+        }
+        return try Self.parse(text, path: path, context: context ?? env["TOLLGATE_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 }, env: env)
+    }
+
+    static func defaultPath(_ env: [String: String]) -> String {
+        (env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (NSHomeDirectory() + "/.config")) + "/tollgate/config.toml"
+    }
+
+    static let keys: Set<String> = ["redis", "redis-password-file", "redis-password-env", "clickhouse", "clickhouse-password-file",
+                                    "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool"]
+
+    static func parse(_ text: String, path: String, context: String?, env: [String: String]) throws -> ContextConfig? {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch { throw CLIFailure(.usage, "\(path): not valid TOML: \(error)") }
+        let contexts = table["contexts"]?.table ?? TOMLTable()
+        guard let name = context ?? table["current-context"]?.string else { return nil }
+        guard let ctx = contexts[name]?.table else {
+            throw CLIFailure(.usage, "\(path): no context \(SafeText.quoted(name)); contexts: \(contexts.keys.sorted().joined(separator: ", "))")
+        }
+        for key in ctx.keys where !keys.contains(key) {
+            throw CLIFailure(.usage, "\(path): contexts.\(name): unknown setting \(SafeText.quoted(key)); settings: \(keys.sorted().joined(separator: ", "))")
+        }
+        func string(_ key: String) throws -> String? {
+            guard let v = ctx[key] else { return nil }
+            guard let s = v.string else { throw CLIFailure(.usage, "\(path): contexts.\(name).\(key) must be a string") }
+            return s
+        }
+        /// A password from a file (first line) or an environment variable; never from the file itself.
+        func password(_ prefix: String) throws -> String? {
+            if let file = try string("\(prefix)-password-file") {
+                guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+                    throw CLIFailure(.usage, "\(path): contexts.\(name).\(prefix)-password-file: cannot read \(SafeText.quoted(file))")
+                }
+                return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            }
+            if let variable = try string("\(prefix)-password-env") {
+                guard let value = env[variable] else { throw CLIFailure(.usage, "\(path): contexts.\(name).\(prefix)-password-env: \(SafeText.quoted(variable)) is not set") }
+                return value
+            }
+            return nil
+        }
+        var c = ContextConfig(name: name)
+        c.redis = try string("redis")
+        c.redisPassword = try password("redis")
+        c.clickhouse = try string("clickhouse")
+        c.clickhousePassword = try password("clickhouse")
+        c.clickhouseDatabase = try string("clickhouse-database")
+        if let v = ctx["readonly"] {
+            guard let b = v.bool else { throw CLIFailure(.usage, "\(path): contexts.\(name).readonly must be true or false") }
+            c.readonly = b
+        }
+        c.theme = try string("theme")
+        c.role = try string("role")
+        c.spool = try string("spool")
+        return c
+    }
+}

@@ -204,3 +204,49 @@ import Foundation
         #expect(OverviewColumn.load.cell(t) == ("300%", .bad))
     }
 }
+
+@Suite struct ThrottleDialogTests {
+    func app() async throws -> AppModel {
+        var app = AppModel(width: 100, height: 30, now: 1_795_800_047, source: "demo")
+        _ = app.update(.fleet(try await DemoGateway(seed: 42, clock: FixedClock(1_795_800_047)).fleet()))
+        return app
+    }
+
+    @Test func typingAndEnterAskForTheThrottle() async throws {
+        var app = try await app()
+        let tenant = try #require(app.overview.selectedTenant?.id)
+        _ = app.update(.key(.char("T")))
+        #expect(app.dialog?.tenant == tenant)
+        for c in "50" { _ = app.update(.key(.char(c))) }
+        _ = app.update(.key(.tab))
+        _ = app.update(.key(.backspace)); _ = app.update(.key(.backspace)); _ = app.update(.key(.backspace))
+        for c in "2h" { _ = app.update(.key(.char(c))) }
+        _ = app.update(.key(.tab))
+        for c in "noisy" { _ = app.update(.key(.char(c))) }
+        #expect(AppView.render(app).text.contains("throttle \(tenant) on all routes"))
+        let effects = app.update(.key(.enter))
+        #expect(effects == [.perform(.throttleSet(tenant, .all, limit: 50, duration: 7200, reason: "noisy"))])
+        #expect(app.dialog == nil)
+        #expect(app.update(.actionFinished("throttle.set \(tenant): done", failed: false)) == [.refreshNow])
+        #expect(AppView.render(app).text.contains("throttle.set \(tenant): done"))
+    }
+
+    @Test func badInputStaysInTheDialogWithTheRule() async throws {
+        var app = try await app()
+        _ = app.update(.key(.char("T")))
+        for c in "lots" { _ = app.update(.key(.char(c))) }
+        #expect(app.update(.key(.enter)).isEmpty)
+        #expect(app.dialog?.error?.contains("invalid limit \"lots\"") == true)
+        _ = app.update(.key(.escape))
+        #expect(app.dialog == nil)
+    }
+
+    @Test func refusedActionsAreGreyedAndSayWhy() async throws {
+        var app = try await app()
+        app.actionsRefused = "read-only mode"
+        #expect(AppView.render(app).text.contains("T throttle (off)"))
+        _ = app.update(.key(.char("T")))
+        #expect(app.dialog == nil)
+        #expect(AppView.render(app).text.contains("throttle: read-only mode"))
+    }
+}

@@ -281,3 +281,22 @@ private func uuidLike(_ h: UInt64) -> String {
     }
     return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xFFFF, 4))-4\(hex(a & 0xFFF, 3))-a\(hex(b >> 52, 3))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
 }
+
+/// Actions on the simulation: throttles and budget raises change what the readers return.
+extension DemoGateway: GatewayWriting {
+    public func apply(_ request: ActionRequest, by op: Operator, now: Int64) async throws(BackendError) -> ActionOutcome {
+        switch request {
+        case .throttleSet(let t, let route, let limit, let duration, let reason):
+            try await setThrottle(t, Throttle(route: route, limit: limit, reason: reason, actor: op.name, setAt: now, expiresAt: now + duration))
+            return ActionOutcome(before: [:], after: ["limit": String(limit), "expires_at": String(now + duration)])
+        case .throttleClear(let t, let route):
+            try await clearThrottle(t, route: route)
+            return ActionOutcome(before: [:], after: [:])
+        case .budgetRaise(let t, let limit, let duration, _):
+            try await raiseBudget(t, to: limit, until: now + duration)
+            return ActionOutcome(before: [:], after: ["temp_limit": String(limit)])
+        case .keyCreate, .keyRotate, .keyRevoke:
+            throw .failed("the demo gateway does not simulate key changes")
+        }
+    }
+}

@@ -12,6 +12,10 @@ struct ActionOptions: ParsableArguments {
     @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
 
     func layer(redis: any RedisCommands, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
+        try layer(writer: RedisActions(redis: redis), spool: spool, context: context)
+    }
+
+    func layer(writer: any GatewayWriting, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
         let env = ProcessInfo.processInfo.environment
         let roleText = env["TOLLGATE_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.role ?? "admin"
         guard let role = Operator.Role(rawValue: roleText) else {
@@ -20,7 +24,7 @@ struct ActionOptions: ParsableArguments {
         let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
         let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
         let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
-        return ActionLayer(op: op, readonly: ro, writer: RedisActions(redis: redis), spool: spool)
+        return ActionLayer(op: op, readonly: ro, writer: writer, spool: spool)
     }
 
     /// Asks on a terminal; refuses without --yes when stdin is not one.

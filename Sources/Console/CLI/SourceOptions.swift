@@ -22,7 +22,7 @@ struct SourceOptions: ParsableArguments {
     func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
         if demo {
             let gateway = DemoGateway(seed: seed, clock: clock)
-            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway)
+            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, writer: gateway, isDemo: true)
         }
         guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
             throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
@@ -30,7 +30,7 @@ struct SourceOptions: ParsableArguments {
         if let url = try redis(context: context) {
             let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
             let gateway = RedisGateway(redis: redis, clock: clock)
-            return Backend(label: url.description, fleet: gateway, tenants: gateway)
+            return Backend(label: url.description, fleet: gateway, tenants: gateway, writer: RedisActions(redis: redis), isDemo: false)
         }
         throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
     }
@@ -54,6 +54,9 @@ struct Backend: Sendable {
     let label: String
     let fleet: any FleetReading
     let tenants: any TenantReading
+    /// Where actions go: the gateway's Redis, or the demo's own simulation.
+    let writer: any GatewayWriting
+    let isDemo: Bool
 }
 
 /// A failure with one of the documented exit codes and a message for stderr.

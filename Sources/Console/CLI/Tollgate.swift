@@ -25,6 +25,9 @@ struct Tollgate: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var config: ContextOptions
 
+    @Flag(help: "Refuse every action (env TOLLGATE_READONLY=1, or the context's readonly).")
+    var readonly = false
+
     @Option(help: "Seconds between refreshes of live data (0.2-3600).")
     var refresh: Double = 1
 
@@ -35,6 +38,18 @@ struct Tollgate: AsyncParsableCommand {
         guard refresh.isFinite, (0.2...3600).contains(refresh) else {
             throw ValidationError("invalid --refresh \(refresh): must be between 0.2 and 3600 seconds")
         }
+    }
+
+    /// The console's action layer: on the demo, actions change the simulation and their audit
+    /// events go to a throwaway spool; on Redis, they are real and audited to the context's spool.
+    func actionLayer(backend: Backend, context: ContextConfig?, clock: any Clock) throws -> ActionLayer {
+        let env = ProcessInfo.processInfo.environment
+        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
+        let options = try ActionOptions.parse(ro ? ["--readonly"] : [])
+        let spool = backend.isDemo
+            ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
+            : AuditSpool(path: env["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.spool ?? AuditSpool.defaultPath())
+        return try options.layer(writer: backend.writer, spool: spool, context: context)
     }
 
     func run() async throws {
@@ -51,12 +66,20 @@ struct Tollgate: AsyncParsableCommand {
         let size = driver.size
         var model = AppModel(width: size.width, height: size.height, now: clock.now(), source: backend.label)
         model.badges = context.map { ["context \($0.name)"] } ?? []
-        if context?.readonly == true || ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["TOLLGATE_READONLY"]?.lowercased() ?? "") {
-            model.badges.append("read-only")
-        }
+        let layer = try actionLayer(backend: backend, context: context, clock: clock)
+        if layer.readonly { model.badges.append("read-only") }
+        model.badges.append("\(layer.op.name) (\(layer.op.role.rawValue), unauthenticated)")
+        model.actionsRefused = layer.refusal(.throttleSet(try TenantID("x"), .all, limit: 0, duration: 1, reason: "-"))
         let mailbox = Mailbox()
         let poller = Poller(reader: backend.fleet, mailbox: mailbox, interval: refresh, clock: clock)
-        let loop = EventLoop(model: model, driver: driver, poller: poller, mailbox: mailbox, clock: clock)
+        let loop = EventLoop(model: model, driver: driver, poller: poller, mailbox: mailbox, clock: clock) { request in
+            do throws(BackendError) {
+                let outcome = try await layer.perform(request)
+                return ("\(request.name) \(request.tenant): done" + (outcome.after["limit"].map { ", limit \($0)" } ?? ""), false)
+            } catch {
+                return ("\(request.name) \(request.tenant): \(error.description)", true)
+            }
+        }
         let status = loop.run()
         driver.shutdown()
         if status != 0 { throw ExitCode(status) }

@@ -61,11 +61,14 @@ final class CursesDriver {
             case KEY_HOME: return .key(.home)
             case KEY_END: return .key(.end)
             case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE: return .key(.backspace)
             default: return .none
             }
         }
         switch wch {
         case 0x1B: return .key(.escape)
+        case 0x09: return .key(.tab)
+        case 0x08, 0x7F: return .key(.backspace)
         case 0x0D, 0x0A: return .key(.enter)
         case 0x03: return .key(.ctrlC)
         default:

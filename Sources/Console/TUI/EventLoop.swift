@@ -10,8 +10,12 @@ final class EventLoop {
     private let poller: Poller
     private let mailbox: Mailbox
     private let clock: any Clock
+    /// Carries out an operator action off this thread; answers a status line and whether it failed.
+    private let performer: @Sendable (ActionRequest) async -> (String, Bool)
 
-    init(model: AppModel, driver: CursesDriver, poller: Poller, mailbox: Mailbox, clock: any Clock) {
+    init(model: AppModel, driver: CursesDriver, poller: Poller, mailbox: Mailbox, clock: any Clock,
+         performer: @escaping @Sendable (ActionRequest) async -> (String, Bool)) {
+        self.performer = performer
         self.model = model
         self.driver = driver
         self.poller = poller
@@ -71,6 +75,12 @@ final class EventLoop {
             switch effect {
             case .quit: return true
             case .refreshNow: poller.requestRefresh()
+            case .perform(let request):
+                let performer = self.performer, mailbox = self.mailbox
+                Task.detached {
+                    let (text, failed) = await performer(request)
+                    mailbox.post(.actionFinished(text, failed: failed))
+                }
             }
         }
         return false

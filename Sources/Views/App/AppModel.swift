@@ -11,6 +11,11 @@ public struct AppModel: Sendable {
     /// Why the last refresh failed and when it did; cleared by the next good snapshot.
     public private(set) var lastError: (message: String, at: Double)?
     public var showHelp = false
+    /// Why actions are refused (read-only, role), or nil: the footer greys them out and says why.
+    public var actionsRefused: String?
+    public var dialog: ThrottleDialog?
+    /// The last action's outcome, shown in the footer until the next key.
+    public private(set) var flash: (text: String, failed: Bool)?
     /// Text under the title, e.g. "read-only" or the operator; empty when nothing to say.
     public var badges: [String] = []
 
@@ -45,7 +50,22 @@ public struct AppModel: Sendable {
             height = h
             overview.visibleRows = tableRows
             overview.move(by: 0)
+        case .actionFinished(let text, let failed):
+            flash = (text, failed)
+            return failed ? [] : [.refreshNow]
         case .key(let key):
+            if var d = dialog {
+                switch d.handle(key) {
+                case .editing: dialog = d
+                case .cancelled: dialog = nil
+                case .submit(let request):
+                    dialog = nil
+                    flash = ("\(request.name) \(request.tenant): working…", false)
+                    return [.perform(request)]
+                }
+                return []
+            }
+            flash = nil
             if showHelp, key != .char("q"), key != .ctrlC {
                 showHelp = false
                 return []
@@ -68,6 +88,12 @@ public struct AppModel: Sendable {
         case .sortNext: overview.sortNext()
         case .sortReverse: overview.sortReverse()
         case .refresh: return [.refreshNow]
+        case .throttle:
+            if let why = actionsRefused {
+                flash = ("throttle: \(why)", true)
+            } else if let t = overview.selectedTenant {
+                dialog = ThrottleDialog(tenant: t.id)
+            }
         case .help: showHelp.toggle()
         case .quit: return [.quit]
         }

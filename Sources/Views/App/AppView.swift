@@ -12,6 +12,7 @@ public enum AppView {
         OverviewView.draw(app.overview, into: &grid, area: Rect(x: 0, y: 1, width: app.width, height: app.height - 2))
         drawFooter(app, into: &grid)
         if app.showHelp { drawHelp(Bindings.overview, into: &grid) }
+        app.dialog?.draw(into: &grid)
         return grid
     }
 
@@ -52,16 +53,22 @@ public enum AppView {
     static func drawFooter(_ app: AppModel, into grid: inout Grid) {
         let y = grid.height - 1
         grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: .bar)
-        var x = 1
-        for b in Bindings.overview {
-            guard let hint = b.hint else { continue }
-            let keys = b.action == .down ? "j/k" : b.keys[0].label
-            if x + keys.count + hint.count + 3 > grid.width - 12 { break }
-            x += grid.put(keys, x: x, y: y, role: .accent)
-            x += grid.put(" \(hint)  ", x: x, y: y, role: .bar)
-        }
         let count = app.overview.rows.count
         let position = app.overview.selectedIndex.map { "\($0 + 1)/\(count) " } ?? "0/\(count) "
+        let room = grid.width - position.count - 1
+        var x = 1
+        if let flash = app.flash {
+            grid.put(" " + flash.text, x: 0, y: y, role: flash.failed ? .error : .accent, maxWidth: room)
+        } else {
+            for b in Bindings.overview {
+                guard let hint = b.hint else { continue }
+                let keys = b.action == .down ? "j/k" : b.keys[0].label
+                let refused = b.action == .throttle && app.actionsRefused != nil
+                if x + keys.count + hint.count + (refused ? 6 : 0) + 1 > room { break }
+                x += grid.put(keys, x: x, y: y, role: refused ? .dim : .accent)
+                x += grid.put(" \(hint)\(refused ? " (off)" : "")  ", x: x, y: y, role: refused ? .dim : .bar)
+            }
+        }
         grid.put(position, x: grid.width - position.count, y: y, role: .bar)
     }
 

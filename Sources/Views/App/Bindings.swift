@@ -1,7 +1,7 @@
 /// Key bindings declared as data. The footer and the `?` help overlay are generated from this
 /// table, so what is shown is what is bound.
 public enum Action: String, Sendable, CaseIterable {
-    case up, down, pageUp, pageDown, top, bottom, sortNext, sortReverse, refresh, help, quit
+    case up, down, pageUp, pageDown, top, bottom, sortNext, sortReverse, refresh, throttle, help, quit
 }
 
 public struct Binding: Sendable {
@@ -32,6 +32,7 @@ public enum Bindings {
         Binding([.char("s")], .sortNext, "sort by the next column", hint: "sort"),
         Binding([.char("S")], .sortReverse, "reverse the sort order", hint: "reverse"),
         Binding([.char("r")], .refresh, "refresh now", hint: "refresh"),
+        Binding([.char("T")], .throttle, "throttle the selected tenant (all routes)", hint: "throttle"),
         Binding([.char("?")], .help, "show or hide this help", hint: "help"),
         Binding([.char("q"), .ctrlC], .quit, "quit", hint: "quit"),
     ]

@@ -30,6 +30,7 @@ public enum Format {
     /// `87%`, `140%`, `0.4%`.
     public static func percent(_ p: Double) -> String {
         if p.isInfinite { return "∞%" }
+        if p >= 1000 { return ">999%" }
         if p > 0 && p < 1 { return oneDecimal(p) + "%" }
         return String(Int(p.rounded(.down))) + "%"
     }

@@ -250,6 +250,11 @@ struct RedisClusterTests {
         #expect(client.redirects.moved == after.moved && client.redirects.ask == after.ask)
     }
 
+    @Test func keyTransactionsRunOnTheCluster() async throws {
+        try await Self.flushAll()
+        try await KeyActionTests.exerciseKeys(RedisAuto(try Self.seedURL()), flush: [])
+    }
+
     struct Node { let id: String; let port: Int32; let slots: [Int] }
 
     static func nodes() async throws -> [Node] {

@@ -8,7 +8,6 @@ import Glibc
 /// Who runs the command and whether actions are allowed. Until Keycloak sign-in lands: the
 /// operator is `local:$USER`, role from TOLLGATE_ROLE (default admin), unauthenticated.
 struct ActionOptions: ParsableArguments {
-    @Flag(help: "Refuse every action (env TOLLGATE_READONLY=1).") var readonly = false
     @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
 
     func layer(redis: any RedisCommands, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
@@ -23,7 +22,8 @@ struct ActionOptions: ParsableArguments {
         }
         let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
         let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
-        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
+        // `--readonly` is the root command's flag; Tollgate.main turns it into TOLLGATE_READONLY for every command.
+        let ro = ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
         return ActionLayer(op: op, readonly: ro, writer: writer, spool: spool)
     }
 

@@ -9,6 +9,9 @@ extension Tollgate {
     /// Runs the command and maps every failure to the documented exit codes: 0 ok, 1 failure,
     /// 2 bad usage or input, 3 conflict, 4 permission denied, 5 backend unavailable.
     static func main() async {
+        // `--readonly` belongs to the root command but may stand anywhere; every action honours it
+        // through the environment, which the action layer reads in one place.
+        if CommandLine.arguments.dropFirst().contains("--readonly") { setenv("TOLLGATE_READONLY", "1", 1) }
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {

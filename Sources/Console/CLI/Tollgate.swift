@@ -25,7 +25,7 @@ struct Tollgate: AsyncParsableCommand {
     @OptionGroup var source: SourceOptions
     @OptionGroup var config: ContextOptions
 
-    @Flag(help: "Refuse every action (env TOLLGATE_READONLY=1, or the context's readonly).")
+    @Flag(help: "Refuse every action, in the console and in every subcommand (env TOLLGATE_READONLY=1, or the context's readonly).")
     var readonly = false
 
     @Option(help: "Seconds between refreshes of live data (0.2-3600).")
@@ -44,8 +44,7 @@ struct Tollgate: AsyncParsableCommand {
     /// events go to a throwaway spool; on Redis, they are real and audited to the context's spool.
     func actionLayer(backend: Backend, context: ContextConfig?, clock: any Clock) throws -> ActionLayer {
         let env = ProcessInfo.processInfo.environment
-        let ro = readonly || ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
-        let options = try ActionOptions.parse(ro ? ["--readonly"] : [])
+        let options = try ActionOptions.parse([])
         let spool = backend.isDemo
             ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
             : AuditSpool(path: env["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.spool ?? AuditSpool.defaultPath())

@@ -250,6 +250,27 @@ struct RedisClusterTests {
         #expect(client.redirects.moved == after.moved && client.redirects.ask == after.ask)
     }
 
+    @Test func throttlesAndBudgetRaisesRunOnTheCluster() async throws {
+        try await Self.flushAll()
+        let auto = RedisAuto(try Self.seedURL())
+        let now = Int64(SystemClock().now())
+        var s = ContractSeed(now: now)
+        s.tenant("globex")
+        s.route("globex", "chat", policy: "100/60", count: 80)
+        s.budget("globex", limit: 1000, used: 10)
+        try await RedisGatewayTests.seed(auto, s)
+        let op = Operator(name: "ops:test", role: .operator, authenticated: false)
+        let writer = RedisActions(redis: auto)
+        let g = try TenantID("globex")
+        _ = try await writer.apply(.throttleSet(g, .all, limit: 20, duration: 600, reason: "test"), by: op, now: now)
+        _ = try await writer.apply(.budgetRaise(g, limit: 5000, duration: 600, reason: "test"), by: op, now: now)
+        let t = try await RedisGateway(redis: auto, clock: FixedClock(Double(now))).tenant(g)
+        #expect(t.routes.first?.state.value?.effectiveLimit == 20 && t.denied == 60)
+        #expect(t.budget?.value?.effectiveLimit == 5000)
+        _ = try await writer.apply(.throttleClear(g, .all), by: op, now: now)
+        #expect(try await RedisGateway(redis: auto, clock: FixedClock(Double(now))).tenant(g).routes.first?.state.value?.effectiveLimit == 100)
+    }
+
     @Test func keyTransactionsRunOnTheCluster() async throws {
         try await Self.flushAll()
         try await KeyActionTests.exerciseKeys(RedisAuto(try Self.seedURL()), flush: [])

@@ -48,7 +48,9 @@ struct KeyRotationProcessTests {
     }
 
     @Test func twoProcessesRotatingTheSameKey() async throws {
-        var (redis, key) = try await Self.setUp()
+        let (redis, first) = try await Self.setUp()
+        var key = first
+        var secrets: [String] = []
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-race-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -61,8 +63,13 @@ struct KeyRotationProcessTests {
             let winner = a.terminationStatus == 0 ? "\(dir)/a\(round)" : "\(dir)/b\(round)"
             let doc = try #require(try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: winner))) as? [String: Any])
             key = try KeyID(try #require(doc["key_id"] as? String))
+            secrets.append(try #require(doc["secret"] as? String))
         }
         try await Self.expectInvariants(redis)
+        // The secrets were printed once; the spool (and so the audit log) never saw them.
+        let spooled = (try? String(contentsOfFile: Self.spool, encoding: .utf8)) ?? ""
+        #expect(spooled.contains("key.rotate"))
+        for s in secrets { #expect(!spooled.contains(s.split(separator: ".").last!)) }
     }
 
     @Test func aKilledLoopOfRotationsLeavesAConsistentState() async throws {

@@ -15,6 +15,8 @@ struct ContextConfig: Equatable {
     var theme: String?
     var role: String?
     var spool: String?
+    /// The Keycloak base URL of the context's operators realm: read now, used by the sign-in issue.
+    var keycloak: String?
 }
 
 /// `--config` / `--context`: the config file (`$XDG_CONFIG_HOME/tollgate/config.toml`, default
@@ -46,7 +48,7 @@ struct ContextOptions: ParsableArguments {
     }
 
     static let keys: Set<String> = ["redis", "redis-password-file", "redis-password-env", "clickhouse", "clickhouse-password-file",
-                                    "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool"]
+                                    "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool", "keycloak"]
 
     static func parse(_ text: String, path: String, context: String?, env: [String: String]) throws -> ContextConfig? {
         let table: TOMLTable
@@ -91,6 +93,10 @@ struct ContextOptions: ParsableArguments {
         c.theme = try string("theme")
         c.role = try string("role")
         c.spool = try string("spool")
+        c.keycloak = try string("keycloak")
+        if let k = c.keycloak, !(k.hasPrefix("https://") || k.hasPrefix("http://")) || k.unicodeScalars.contains(where: SafeText.isUnsafe) {
+            throw CLIFailure(.usage, "\(path): contexts.\(name).keycloak \(SafeText.quoted(k)) must be an http(s) URL")
+        }
         return c
     }
 }

@@ -144,17 +144,8 @@ struct ClickHouseAuditTests {
 
     @Test func aServerThatStallsTimesOut() async throws {
         // A listener that accepts connections and never answers.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 8) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        #expect(ok)
-        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let listener = try LoopbackSocket(listening: true)
+        let port = Int(listener.port)
         let client = ClickHouseClient(ClickHouseURL(host: "127.0.0.1", port: port), connectTimeout: 1, timeout: 0.5)
         do {
             _ = try await client.execute("SELECT 1")

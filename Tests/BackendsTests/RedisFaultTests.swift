@@ -11,7 +11,7 @@ struct RedisFaultTests {
         var process: Process?
 
         init() throws {
-            port = try Server.freePort()
+            port = try LoopbackSocket.freePort()
             dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-redis-\(port)").path
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
@@ -36,21 +36,6 @@ struct RedisFaultTests {
         deinit {
             kill()
             try? FileManager.default.removeItem(atPath: dir)
-        }
-
-        static func freePort() throws -> Int32 {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd) }
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = 0
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let ok = withUnsafeMutablePointer(to: &addr) { p in
-                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-            }
-            guard ok else { throw TestServices.Failure(description: "no free port") }
-            return Int32(UInt16(bigEndian: addr.sin_port))
         }
     }
 

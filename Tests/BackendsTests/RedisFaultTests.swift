@@ -19,7 +19,7 @@ struct RedisFaultTests {
         func start() throws {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--enable-debug-command", "local"]
+            p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
@@ -82,12 +82,11 @@ struct RedisFaultTests {
         try server.start()
         let client = RedisClient(RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port)), connectTimeout: 0.5, commandTimeout: 0.5)
         _ = try await Self.eventually { try await client.pipeline([["PING"]]) }
-        // DEBUG SLEEP freezes the server longer than the command timeout.
+        // CLIENT PAUSE freezes every client's commands longer than the command timeout; it answers
+        // at once, so the freeze is in place before the PING is sent.
         let other = RedisClient(RedisURL(endpoint: .tcp(host: "127.0.0.1", port: server.port)))
-        async let frozen = other.pipeline([["DEBUG", "SLEEP", "2"]])
-        try await Task.sleep(nanoseconds: 100_000_000)
+        #expect(try await other.pipeline([["CLIENT", "PAUSE", "1500"]])[0] == .status("OK"))
         await #expect(throws: BackendError.self) { _ = try await client.pipeline([["PING"]]) }
-        _ = try? await frozen
         _ = try await Self.eventually { try await client.pipeline([["PING"]]) }
     }
 }

@@ -76,6 +76,7 @@ final class Tmux {
 
     let socket: String
     let dir: URL
+    private var serverPID: pid_t = 0
 
     init(width: Int, height: Int) throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux") else {
@@ -88,6 +89,8 @@ final class Tmux {
         // The tmux server outlives this call and would hold a pipe open: no capture here.
         _ = try Self.run("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "sh"], capture: false)
         _ = try Self.run("/usr/bin/tmux", ["-L", socket, "set-option", "-g", "status", "off"])
+        serverPID = pid_t(try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "#{pid}"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     func start(_ command: String) {
@@ -142,6 +145,7 @@ final class Tmux {
 
     func kill() {
         _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "kill-server"])
+        if serverPID > 0 { Glibc.kill(serverPID, SIGKILL) }   // never leave a server behind
         try? FileManager.default.removeItem(at: dir)
     }
 

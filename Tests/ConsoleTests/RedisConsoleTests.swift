@@ -49,7 +49,7 @@ struct RedisConsoleTests {
 
         try Self.startRedis(port: port, dir: dir)
         try await Self.seed(port: port)
-        let back = try t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("updated") }
+        let back = try t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("updated") && $0.contains("acme") }
         #expect(back.contains("acme"))
         t.keys("q")
         #expect(try t.waitForExit() == "0")

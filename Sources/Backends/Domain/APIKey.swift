@@ -90,8 +90,14 @@ public struct KeyCounts: Equatable, Sendable {
     public static let expiryWarning: Double = 7 * 86_400
 
     public mutating func add(_ key: APIKey, now: Double) {
-        let s = key.state(at: now)
+        add(stored: key.state, expiresAt: key.expiresAt, graceUntil: key.graceUntil, now: now)
+    }
+
+    /// Counts a key by its derived state, and as expiring soon when it is usable and expires
+    /// within `expiryWarning`.
+    public mutating func add(stored: APIKey.StoredState, expiresAt: Int64, graceUntil: Int64?, now: Double) {
+        let s = KeyState.derive(stored: stored, expiresAt: expiresAt, graceUntil: graceUntil, now: now)
         self[s] += 1
-        if s.isUsable, key.expiresAt > 0, Double(key.expiresAt) - now < Self.expiryWarning { expiringSoon += 1 }
+        if s.isUsable, expiresAt > 0, Double(expiresAt) - now < Self.expiryWarning { expiringSoon += 1 }
     }
 }

@@ -378,11 +378,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             routes.append(RouteReading(route: route, state: reading))
         }
         var keys = KeyCounts()
-        for k in cold.keys {
-            let s = KeyState.derive(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now)
-            keys[s] += 1
-            if s.isUsable, k.expiresAt > 0, Double(k.expiresAt) - now < KeyCounts.expiryWarning { keys.expiringSoon += 1 }
-        }
+        for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
         if !cold.badRoutes.isEmpty { routes.sort { $0.route < $1.route } }   // policies are already in route order
         return TenantState(id: t, meta: cold.meta, routes: routes,
                            throttles: live.sorted { $0.route < $1.route }, budget: budget, keys: keys, skippedEntries: cold.skipped)

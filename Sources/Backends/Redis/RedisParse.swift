@@ -15,7 +15,11 @@ enum RedisParse {
 
     static func meta(_ t: TenantID, _ reply: RedisValue) -> Reading<TenantMeta> {
         let key = KeySchema.meta(t)
-        guard case .ok(let h) = hashOrProblem(reply, key: key) else { return .bad(hashOrProblem(reply, key: key).problem!) }
+        let h: [String: String]
+        switch hashOrProblem(reply, key: key) {
+        case .bad(let problem): return .bad(problem)
+        case .ok(let hash): h = hash
+        }
         if h.isEmpty { return .bad("\(key) is missing") }
         let tier: Reading<Tier> = h["tier"].flatMap(Tier.init(rawValue:)).map { .ok($0) }
             ?? .bad("tier \(SafeText.quoted(h["tier"] ?? "", limit: 20)) must be enterprise or smb")

@@ -5,27 +5,22 @@ import Foundation
 import Glibc
 #endif
 
-/// Who runs the command and whether actions are allowed. Until Keycloak sign-in lands: the
-/// operator is `local:$USER`, role from TOLLGATE_ROLE (default admin), unauthenticated.
+/// The action layer of this process, for the console and the CLI alike. Until Keycloak sign-in
+/// lands the operator is `local:$USER`, role from TOLLGATE_ROLE or the context (default admin),
+/// unauthenticated; read-only from `--readonly`/TOLLGATE_READONLY or the context.
+func localActionLayer(writer: any GatewayWriting, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
+    let roleText = Env.value("TOLLGATE_ROLE") ?? context?.role ?? "admin"
+    guard let role = Operator.Role(rawValue: roleText) else {
+        throw CLIFailure(.usage, "invalid TOLLGATE_ROLE \(SafeText.quoted(roleText)): must be viewer, support, operator or admin")
+    }
+    let user = Env.value("USER") ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
+    let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
+    return ActionLayer(op: op, readonly: Env.readonly || (context?.readonly ?? false), writer: writer, spool: spool)
+}
+
+/// Confirmation of destructive commands.
 struct ActionOptions: ParsableArguments {
     @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
-
-    func layer(redis: any RedisCommands, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
-        try layer(writer: RedisActions(redis: redis), spool: spool, context: context)
-    }
-
-    func layer(writer: any GatewayWriting, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
-        let env = ProcessInfo.processInfo.environment
-        let roleText = env["TOLLGATE_ROLE"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.role ?? "admin"
-        guard let role = Operator.Role(rawValue: roleText) else {
-            throw CLIFailure(.usage, "invalid TOLLGATE_ROLE \(SafeText.quoted(roleText)): must be viewer, support, operator or admin")
-        }
-        let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
-        let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
-        // `--readonly` is the root command's flag; Tollgate.main turns it into TOLLGATE_READONLY for every command.
-        let ro = ["1", "true", "yes"].contains(env["TOLLGATE_READONLY"]?.lowercased() ?? "") || (context?.readonly ?? false)
-        return ActionLayer(op: op, readonly: ro, writer: writer, spool: spool)
-    }
 
     /// Asks on a terminal; refuses without --yes when stdin is not one.
     func confirm(_ question: String) throws {
@@ -57,7 +52,7 @@ struct ActionContext: ParsableArguments {
             throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL, set TOLLGATE_REDIS_URL, or give the context a redis")
         }
         let redis = RedisAuto(url, connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
-        let layer = try action.layer(redis: redis, spool: clickhouse.spool(context), context: context)
+        let layer = try localActionLayer(writer: RedisActions(redis: redis), spool: clickhouse.spool(context), context: context)
         if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {

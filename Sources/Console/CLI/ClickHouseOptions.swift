@@ -19,7 +19,7 @@ struct ClickHouseOptions: ParsableArguments {
     var spoolPath: String?
 
     func spool(_ context: ContextConfig?) -> AuditSpool {
-        let env = ProcessInfo.processInfo.environment["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = Env.value("TOLLGATE_SPOOL")
         return AuditSpool(path: spoolPath ?? env ?? context?.spool ?? AuditSpool.defaultPath())
     }
 
@@ -39,7 +39,7 @@ struct ClickHouseOptions: ParsableArguments {
         guard timeout.isFinite, (0.1...600).contains(timeout) else {
             throw CLIFailure(.usage, "invalid --clickhouse-timeout \(timeout): must be between 0.1 and 600 seconds")
         }
-        let env = ProcessInfo.processInfo.environment["TOLLGATE_CLICKHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = Env.value("TOLLGATE_CLICKHOUSE_URL")
         guard let text = url ?? env ?? context?.clickhouse else {
             throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")
         }

@@ -38,7 +38,7 @@ struct SourceOptions: ParsableArguments {
     /// The Redis URL from the flag, else TOLLGATE_REDIS_URL, else the context; the context's
     /// password (from a file or a variable) fills in a URL that has none.
     func redis(context: ContextConfig?) throws -> RedisURL? {
-        let env = ProcessInfo.processInfo.environment["TOLLGATE_REDIS_URL"].flatMap { $0.isEmpty ? nil : $0 }
+        let env = Env.value("TOLLGATE_REDIS_URL")
         let (text, origin) = redisURL.map { ($0, "") } ?? env.map { ($0, " (from TOLLGATE_REDIS_URL)") }
             ?? context?.redis.map { ($0, " (from the config file)") } ?? (nil, "")
         guard let text else { return nil }

@@ -43,12 +43,10 @@ struct Tollgate: AsyncParsableCommand {
     /// The console's action layer: on the demo, actions change the simulation and their audit
     /// events go to a throwaway spool; on Redis, they are real and audited to the context's spool.
     func actionLayer(backend: Backend, context: ContextConfig?, clock: any Clock) throws -> ActionLayer {
-        let env = ProcessInfo.processInfo.environment
-        let options = try ActionOptions.parse([])
         let spool = backend.isDemo
             ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
-            : AuditSpool(path: env["TOLLGATE_SPOOL"].flatMap { $0.isEmpty ? nil : $0 } ?? context?.spool ?? AuditSpool.defaultPath())
-        return try options.layer(writer: backend.writer, spool: spool, context: context)
+            : AuditSpool(path: Env.value("TOLLGATE_SPOOL") ?? context?.spool ?? AuditSpool.defaultPath())
+        return try localActionLayer(writer: backend.writer, spool: spool, context: context)
     }
 
     func run() async throws {

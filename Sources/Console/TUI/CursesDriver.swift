@@ -1,3 +1,4 @@
+import Backends
 import CNcurses
 import Views
 #if canImport(Glibc)
@@ -72,7 +73,7 @@ final class CursesDriver {
         case 0x0D, 0x0A: return .key(.enter)
         case 0x03: return .key(.ctrlC)
         default:
-            guard let scalar = Unicode.Scalar(UInt32(wch)), !SafeTextIsControl(scalar) else { return .none }
+            guard let scalar = Unicode.Scalar(UInt32(wch)), !SafeText.isUnsafe(scalar) else { return .none }
             return .key(.char(Character(scalar)))
         }
     }
@@ -151,4 +152,3 @@ final class CursesDriver {
     }
 }
 
-private func SafeTextIsControl(_ s: Unicode.Scalar) -> Bool { s.value < 0x20 || (0x7F...0x9F).contains(s.value) }

@@ -31,6 +31,7 @@ import Testing
         #expect(events[0].action == "throttle.set" && events[0].outcome == "success" && events[0].actorType == "operator")
         #expect(events[0].detail.contains("\"before\":{\"limit\":\"600\"}") && events[0].detail.contains("\"after\":{\"limit\":\"5\"}"))
         #expect(events[0].ts == 1_795_800_000 && events[0].tsMs == 500)
+        #expect(events[0].detail.contains("\"request\":{\"for_seconds\":600,\"limit\":5,\"reason\":\"noisy\"}"))
     }
 
     @Test func refusalsHappenInOnePlaceAndAreAudited() async throws {

@@ -49,17 +49,7 @@ public struct ActionLayer: Sendable {
     private func record(_ request: ActionRequest, outcome: String, detail: [String: Any], at now: Double) throws(BackendError) {
         var full = detail
         full["operator_authenticated"] = op.authenticated
-        if case .throttleSet(_, _, let limit, let duration, let reason) = request {
-            full["request"] = ["limit": limit, "for_seconds": duration, "reason": reason]
-        } else if case .budgetRaise(_, let limit, let duration, let reason) = request {
-            full["request"] = ["limit": limit, "for_seconds": duration, "reason": reason]
-        } else if case .keyRevoke(_, _, let reason) = request {
-            full["request"] = ["reason": reason]
-        } else if case .keyRotate(_, _, let grace) = request {
-            full["request"] = ["grace_seconds": grace]
-        } else if case .keyCreate(_, let label, let scopes, let expiresIn) = request {
-            full["request"] = ["label": label, "scopes": scopes.joined(separator: ","), "expires_in_seconds": expiresIn]
-        }
+        if let parameters = request.parameters { full["request"] = parameters }
         let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let event = AuditEvent(tenant: request.tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
                                eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: request.name,

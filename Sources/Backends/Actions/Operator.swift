@@ -58,6 +58,19 @@ public enum ActionRequest: Equatable, Sendable {
         }
     }
 
+    /// What the operator asked for, for the audit row's detail (never a secret).
+    public var parameters: [String: any Sendable]? {
+        switch self {
+        case .throttleSet(_, _, let limit, let duration, let reason), .budgetRaise(_, let limit, let duration, let reason):
+            ["limit": limit, "for_seconds": duration, "reason": reason]
+        case .throttleClear: nil
+        case .keyCreate(_, let label, let scopes, let expiresIn):
+            ["label": label, "scopes": scopes.joined(separator: ","), "expires_in_seconds": expiresIn]
+        case .keyRotate(_, _, let grace): ["grace_seconds": grace]
+        case .keyRevoke(_, _, let reason): ["reason": reason]
+        }
+    }
+
     /// The least role that may ask for it.
     public var requiredRole: Operator.Role {
         switch self {

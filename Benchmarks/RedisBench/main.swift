@@ -133,7 +133,7 @@ final class CountingRedis: RedisCommands, @unchecked Sendable {
     var calls = 0   // one thread: the bench awaits each call before the next
     init(_ inner: any RedisCommands) { self.inner = inner }
     var label: String { inner.label }
-    func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] { calls += 1; return try await inner.pipeline(commands) }
+    func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] { calls += 1; return try await inner.pipeline(commands) }
     func scanKeys(matching pattern: String) async throws(BackendError) -> [String] { calls += 1; return try await inner.scanKeys(matching: pattern) }
 }
 
@@ -156,6 +156,23 @@ let coldGateway = RedisGateway(redis: client, clock: clock, coldInterval: 0)    
 let hotGateway = RedisGateway(redis: client, clock: clock, coldInterval: 3600)    // the steady state
 _ = try await coldGateway.fleet()
 _ = try await hotGateway.fleet()
+// `TOLLGATE_BENCH_PROFILE=N`: only N steady refreshes, for `perf record` (docs/benchmarks.md).
+if let n = Int(env["TOLLGATE_BENCH_PROFILE"] ?? "") {
+    for _ in 0..<n { _ = try await hotGateway.fleet() }
+    exit(0)
+}
+if env["TOLLGATE_BENCH_SPLIT"] != nil {
+    let cmds = [["SCARD", KeySchema.tenantIndex]] + hotFirst
+    var a: [Double] = [], b: [Double] = [], c: [Double] = []
+    for _ in 0..<15 {
+        a.append(await seconds { bare.pipeline(cmds) })
+        let encoded = cmds.map(RedisCommand.init)
+        b.append(try await seconds { _ = try await client.pipeline(encoded) })
+        c.append(try await seconds { _ = try await hotGateway.fleet() })
+    }
+    print("bare first pipeline", median(a), "client.pipeline", median(b), "fleet", median(c))
+    exit(0)
+}
 @MainActor func bareCold() { bare.pipeline(bareIndex); bare.pipeline(coldFirst); bare.pipeline(coldSecond) }
 // The steady refresh checks the index with SCARD inside its first pipeline.
 @MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.pipeline(hotSecond) }

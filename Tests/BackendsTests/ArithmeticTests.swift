@@ -15,6 +15,16 @@ import Testing
         #expect(throws: ValidationError.self) { try LimitPolicy(parsing: text) }
     }
 
+    @Test func decimalsAreStrict() {
+        #expect(parseDecimal("0") == 0)
+        #expect(parseDecimal("000123") == 123)
+        #expect(parseDecimal("999999999999999999") == 999_999_999_999_999_999)   // 18 digits: the most accepted
+        for bad in ["", "1234567890123456789", "-1", "+1", " 1", "1 ", "1.0", "1e3", "١٢", "12\u{0}", "0x10"] {
+            #expect(parseDecimal(bad) == nil, "\(bad.debugDescription) must be refused")
+        }
+        #expect(parseDecimal("12345"[...].dropFirst(2)) == 345)   // substrings too
+    }
+
     @Test func windowArithmetic() throws {
         let p = try LimitPolicy(limit: 100, window: 60)
         let s = WindowState(policy: p, count: 130, throttles: [], now: 1_800_000_045.5)

@@ -73,6 +73,18 @@ struct RedisGatewayTests {
         #expect(hot == cold)
     }
 
+    @Test func commandsAreBinarySafe() async throws {
+        let (client, _) = try await Self.standalone(db: 8)
+        let values = ["", "a\r\nb", "*1\r\n$4\r\nPING\r\n", "nul\u{0}inside", "héllo 🙂", String(repeating: "x", count: 200_000)]
+        var commands: [[String]] = []
+        for (i, v) in values.enumerated() { commands.append(["SET", "k\r\n\(i)", v]) }
+        for i in values.indices { commands.append(["GET", "k\r\n\(i)"]) }
+        let replies = try await client.pipeline(commands)
+        #expect(replies.prefix(values.count).allSatisfy { $0 == .status("OK") })
+        #expect(replies.suffix(values.count).map(\.string) == values)
+        #expect(try await client.pipeline([["DBSIZE"]]) == [.integer(Int64(values.count))])   // no command was split or injected
+    }
+
     @Test func hotRefreshSeesNewTrafficAndThrottlesAtOnce() async throws {
         let (client, _) = try await Self.standalone(db: 5)
         let now = Int64(SystemClock().now())

@@ -61,3 +61,11 @@ import Testing
         #expect(b.nextAttempt == 0 && b.failures == 0)
     }
 }
+
+@Suite struct RedisCommandTests {
+    @Test func encodesRESPWithByteLengths() {
+        let c = RedisCommand(["SET", "k", "", "é\r\n"])
+        #expect(String(decoding: c.resp, as: UTF8.self) == "*4\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n$4\r\né\r\n\r\n")
+        #expect(c.arguments == ["SET", "k", "", "é\r\n"])
+    }
+}

@@ -77,15 +77,33 @@ public enum KeyState: String, Sendable, CaseIterable, Comparable {
 
 /// Key counts of one tenant by derived state.
 public struct KeyCounts: Equatable, Sendable {
-    private var counts = [Int](repeating: 0, count: KeyState.allCases.count)
+    // One field per state, not an array: counting every tenant's keys on every refresh
+    // allocates nothing.
+    private var active = 0, rotating = 0, retired = 0, revoked = 0, expired = 0
     /// Usable keys whose expiry falls within the warning horizon (7 days).
     public var expiringSoon: Int = 0
     public init() {}
     public subscript(_ s: KeyState) -> Int {
-        get { counts[s.index] }
-        set { counts[s.index] = newValue }
+        get {
+            switch s {
+            case .active: active
+            case .rotating: rotating
+            case .retired: retired
+            case .revoked: revoked
+            case .expired: expired
+            }
+        }
+        set {
+            switch s {
+            case .active: active = newValue
+            case .rotating: rotating = newValue
+            case .retired: retired = newValue
+            case .revoked: revoked = newValue
+            case .expired: expired = newValue
+            }
+        }
     }
-    public var total: Int { counts.reduce(0, +) }
+    public var total: Int { active + rotating + retired + revoked + expired }
 
     public static let expiryWarning: Double = 7 * 86_400
 

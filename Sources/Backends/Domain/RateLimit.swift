@@ -87,7 +87,13 @@ public struct WindowState: Equatable, Sendable {
 }
 
 /// Strict non-negative decimal: digits only, no sign, no spaces, no overflow.
+/// One pass over the bytes: it runs for every counter of every tenant on every refresh.
 func parseDecimal<S: StringProtocol>(_ s: S) -> Int? {
-    guard !s.isEmpty, s.utf8.count <= 18, s.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else { return nil }
-    return Int(s)
+    var value = 0, digits = 0
+    for byte in s.utf8 {
+        guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
+        value = value * 10 + Int(byte &- 0x30)
+        digits += 1
+    }
+    return digits == 0 ? nil : value
 }

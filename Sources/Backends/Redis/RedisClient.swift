@@ -5,11 +5,18 @@ import Synchronization
 public protocol RedisCommands: Sendable {
     /// Sends the commands in one pipeline (per node, in a cluster) and returns one reply per
     /// command, in order. Error replies are values; only transport failures throw.
-    func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue]
+    func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue]
     /// Every key matching `pattern`, by SCAN over every (master) node.
     func scanKeys(matching pattern: String) async throws(BackendError) -> [String]
     /// Where it points, with the password redacted.
     var label: String { get }
+}
+
+extension RedisCommands {
+    /// The same, for commands used once: each is encoded on the way.
+    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+        try await pipeline(commands.map(RedisCommand.init))
+    }
 }
 
 /// Capped exponential backoff between reconnection attempts.
@@ -67,7 +74,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         queue = DispatchQueue(label: "tollgate.redis.\(host ?? "seed"):\(port ?? 0)")
     }
 
-    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
         if commands.isEmpty { return [] }
         return try await onQueue { () throws(BackendError) in try self.withConnection { c throws(BackendError) in try c.pipeline(commands) } }
     }
@@ -78,7 +85,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
                 var keys: [String] = []
                 var cursor = "0"
                 repeat {
-                    let reply = try c.pipeline([["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"]])[0]
+                    let reply = try c.pipeline([RedisCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])])[0]
                     if let e = reply.errorMessage { throw .failed("SCAN: \(SafeText.clean(e))") }
                     guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array
                     else { throw .failed("SCAN: unexpected reply") }

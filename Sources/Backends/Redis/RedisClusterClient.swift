@@ -31,7 +31,7 @@ public final class RedisClusterClient: RedisCommands {
         self.clock = clock
     }
 
-    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
         if commands.isEmpty { return [] }
         var results = [RedisValue?](repeating: nil, count: commands.count)
         var pending = Array(commands.indices)
@@ -86,7 +86,7 @@ public final class RedisClusterClient: RedisCommands {
     }
 
     /// Node address -> (command index, send ASKING first).
-    private func route(_ indexes: [Int], _ commands: [[String]], asking: [Int: String]) throws(BackendError) -> [String: [(Int, Bool)]] {
+    private func route(_ indexes: [Int], _ commands: [RedisCommand], asking: [Int: String]) throws(BackendError) -> [String: [(Int, Bool)]] {
         try state.withLock { s throws(BackendError) -> [String: [(Int, Bool)]] in
             var byNode: [String: [(Int, Bool)]] = [:]
             for i in indexes {
@@ -95,7 +95,7 @@ public final class RedisClusterClient: RedisCommands {
                     continue
                 }
                 let node: String
-                if let key = Self.routingKey(commands[i]) {
+                if let key = Self.routingKey(commands[i].arguments) {
                     let slot = HashSlot.of(key)
                     let n = s.slots.isEmpty ? -1 : Int(s.slots[slot])
                     guard n >= 0 else { s.stale = true; throw .unavailable("redis cluster: slot \(slot) is not served by any node") }
@@ -110,14 +110,14 @@ public final class RedisClusterClient: RedisCommands {
         }
     }
 
-    private func runPerNode(_ routed: [String: [(Int, Bool)]], _ commands: [[String]]) async throws(BackendError) -> [(Int, RedisValue)] {
+    private func runPerNode(_ routed: [String: [(Int, Bool)]], _ commands: [RedisCommand]) async throws(BackendError) -> [(Int, RedisValue)] {
         let jobs = routed.map { (node, items) in (client(for: node), items) }
         let outcome: Result<[(Int, RedisValue)], BackendError> = await withTaskGroup(of: Result<[(Int, RedisValue)], BackendError>.self) { group in
             for (client, items) in jobs {
                 group.addTask {
-                    var batch: [[String]] = []
+                    var batch: [RedisCommand] = []
                     for (i, ask) in items {
-                        if ask { batch.append(["ASKING"]) }
+                        if ask { batch.append(RedisCommand(["ASKING"])) }
                         batch.append(commands[i])
                     }
                     do throws(BackendError) {
@@ -248,7 +248,7 @@ public final class RedisAuto: RedisCommands {
         return c
     }
 
-    public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
+    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
         try await resolve().pipeline(commands)
     }
 

@@ -42,7 +42,7 @@ final class RedisConnection {
         if let password = url.password { setup.append(url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]) }
         if url.database != 0 { setup.append(["SELECT", String(url.database)]) }
         if !setup.isEmpty {
-            let replies = try pipeline(setup)
+            let replies = try pipeline(setup.map(RedisCommand.init))
             for r in replies {
                 if let e = r.errorMessage {
                     let denied = e.hasPrefix("WRONGPASS") || e.hasPrefix("NOAUTH") || e.contains("invalid password") || e.hasPrefix("NOPERM")
@@ -57,9 +57,11 @@ final class RedisConnection {
 
     /// Sends every command, then reads every reply: one round trip. A transport failure throws
     /// `.unavailable` and leaves the connection unusable (the owner drops it).
-    func pipeline(_ commands: [[String]]) throws(BackendError) -> [RedisValue] {
+    func pipeline(_ commands: [RedisCommand]) throws(BackendError) -> [RedisValue] {
         for command in commands {
-            let rc = Self.withArgv(command) { argc, argv, lens in tg_redis_append_argv(context, argc, argv, lens) }
+            let rc = command.resp.withUnsafeBytes { b in
+                redisAppendFormattedCommand(context, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count)
+            }
             if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
         }
         var out: [RedisValue] = []
@@ -105,25 +107,5 @@ final class RedisConnection {
         }
         if ctx.pointee.err == REDIS_ERR_IO, text.isEmpty || text.contains("Resource temporarily unavailable") { return "timed out" }
         return text.isEmpty ? "connection error \(ctx.pointee.err)" : SafeText.clean(text)
-    }
-
-    /// Lays the arguments out in one stack buffer and hands hiredis pointers into it with
-    /// lengths (binary-safe: no NUL terminators needed). No heap allocation per command.
-    private static func withArgv<R>(_ args: [String], _ body: (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafePointer<Int>) -> R) -> R {
-        let total = args.reduce(0) { $0 + $1.utf8.count }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(1, total)) { blob in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<CChar>?.self, capacity: args.count) { pointers in
-                withUnsafeTemporaryAllocation(of: Int.self, capacity: args.count) { lens in
-                    var offset = 0
-                    for (i, a) in args.enumerated() {
-                        let n = UnsafeMutableBufferPointer(rebasing: blob[offset...]).initialize(from: a.utf8).1
-                        pointers[i] = UnsafeRawPointer(blob.baseAddress! + offset).assumingMemoryBound(to: CChar.self)
-                        lens[i] = n
-                        offset += n
-                    }
-                    return body(Int32(args.count), pointers.baseAddress!, lens.baseAddress!)
-                }
-            }
-        }
     }
 }

@@ -21,6 +21,7 @@ public final class RedisGateway: FleetReading, TenantReading {
     static let keyFields = ["state", "expires_at", "grace_until"]
     static let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
     static let budgetFields = ["limit", "used", "soft_pct", "hard", "temp_limit", "temp_expires_at"]
+    static let countIndex = RedisCommand(["SCARD", KeySchema.tenantIndex])
 
     struct Cache {
         var scan: (ids: [String], at: Double)?
@@ -39,20 +40,37 @@ public final class RedisGateway: FleetReading, TenantReading {
     /// Shares one tenant's cold data between refreshes without copying it.
     final class ColdBox: Sendable {
         let value: Cold
-        /// The last MGET of this tenant's counters and the window starts it was built for:
-        /// reused until a window rolls over.
-        let counterCommand = Mutex<(starts: [Int64], command: [String])?>(nil)
+        /// The last hot commands built for this tenant: reused until one of its windows rolls
+        /// over or the month changes.
+        private let commands = Mutex<HotCommands?>(nil)
         init(_ value: Cold) { self.value = value }
 
-        func mget(at now: Double) -> [String] {
-            let starts = value.policies.map { $0.1.windowStart(at: now) }
-            return counterCommand.withLock { cached in
-                if let c = cached, c.starts == starts { return c.command }
-                var command = ["MGET"]
-                command.reserveCapacity(starts.count + 1)
-                for (prefix, start) in zip(value.hotKeys.counterPrefixes, starts) { command.append(prefix + String(start)) }
-                cached = (starts, command)
-                return command
+        struct HotCommands {
+            /// `MGET` of the current windows' counters; `nil` when the tenant has no policies.
+            let mget: RedisCommand?
+            /// `HMGET` of the current month's budget.
+            let budget: RedisCommand
+            /// The instants between which every window start and the month stay the same.
+            let from: Double, until: Double
+        }
+
+        func hotCommands(at now: Double, month: YearMonth) -> HotCommands {
+            commands.withLock { cached in
+                if let c = cached, c.from <= now, now < c.until { return c }
+                var from = Double(month.start), until = Double(month.next.start)
+                var mget = ["MGET"]
+                mget.reserveCapacity(value.policies.count + 1)
+                for (prefix, (_, policy)) in zip(value.hotKeys.counterPrefixes, value.policies) {
+                    let start = policy.windowStart(at: now)
+                    mget.append(prefix + String(start))
+                    from = max(from, Double(start))
+                    until = min(until, Double(start + Int64(policy.window)))
+                }
+                let built = HotCommands(mget: value.policies.isEmpty ? nil : RedisCommand(mget),
+                                        budget: RedisCommand(["HMGET", value.hotKeys.budgetPrefix + month.description] + RedisGateway.budgetFields),
+                                        from: from, until: until)
+                cached = built
+                return built
             }
         }
     }
@@ -87,14 +105,14 @@ public final class RedisGateway: FleetReading, TenantReading {
         /// `rl:{T}:{route}:` per policy; the window start is appended at read time.
         let counterPrefixes: [String]
         /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`
-        let exists: [String]
+        let exists: RedisCommand
         /// `{T}:budget:`, to which a refresh appends the month.
         let budgetPrefix: String
 
         init(_ t: TenantID, _ policies: [(Route, LimitPolicy)]) {
             counterPrefixes = policies.map { KeySchema.counterPrefix(t, $0.0) }
             budgetPrefix = KeySchema.budgetPrefix(t)
-            exists = ["EXISTS"] + policies.map { KeySchema.throttle(t, $0.0) } + [KeySchema.throttle(t, .all)]
+            exists = RedisCommand(["EXISTS"] + policies.map { KeySchema.throttle(t, $0.0) } + [KeySchema.throttle(t, .all)])
         }
     }
 
@@ -135,7 +153,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             if let box = known[id], now < box.value.expires { fresh.append((id, box)) } else { stale.append(id) }
         }
         let full = try await readFull(stale, now: now)
-        let (hot, checks) = try await readHot(fresh, now: now, prefix: checkIndex ? [["SCARD", KeySchema.tenantIndex]] : [])
+        let (hot, checks) = try await readHot(fresh, now: now, prefix: checkIndex ? [Self.countIndex] : [])
         if checkIndex, checks.first != .integer(Int64(index!.members)) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
@@ -256,22 +274,23 @@ public final class RedisGateway: FleetReading, TenantReading {
         out.reserveCapacity(ids.count)
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
-            var counters: [Reading<Int>] = []
-            var throttles: [Route: Reading<Throttle?>] = [:]
-            for (route, policy) in cold.policies {
-                counters.append(RedisParse.counter(r2[cursor], key: { KeySchema.counter(t, route, windowStart: policy.windowStart(at: now)) }))
-                throttles[route] = RedisParse.throttle(r2[cursor + 1], route: route, key: KeySchema.throttle(t, route))
-                cursor += 2
+            let counterAt = cursor
+            var throttles = ThrottleReadings()
+            for (j, (route, _)) in cold.policies.enumerated() {
+                throttles.routes.append(RedisParse.throttle(r2[counterAt + 2 * j + 1], route: route, key: KeySchema.throttle(t, route)))
             }
-            throttles[.all] = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
+            cursor += 2 * cold.policies.count
+            throttles.all = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
             cursor += 1
             for _ in keyIDs[i] {
                 if let k = RedisParse.keyMeta(r2[cursor]) { cold.keys.append(k) } else { cold.skipped += 1 }
                 cursor += 1
             }
-            let budget = RedisParse.budget(r1[i * 4 + 3], key: KeySchema.budget(t, month: month), month: month, now: now)
-            out.append(Self.assemble(t, cold, counters: counters, throttles: throttles, budget: budget, now: now))
+            let budget = RedisParse.budget(r1[i * 4 + 3], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let stored = ColdBox(cold)
+            out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, now: now) { j, route, start in
+                RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
+            })
             cache.withLock { $0.cold[t] = stored }
         }
         return out
@@ -280,95 +299,92 @@ public final class RedisGateway: FleetReading, TenantReading {
     // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
 
     /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
-    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [[String]] = []) async throws(BackendError) -> ([TenantState], [RedisValue]) {
+    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [RedisCommand] = []) async throws(BackendError) -> ([TenantState], [RedisValue]) {
         if tenants.isEmpty { return ([], prefix.isEmpty ? [] : try await redis.pipeline(prefix)) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
-        let monthText = month.description
-        var first: [[String]] = prefix
-        var counterAt: [Int?] = []           // index of each tenant's MGET; nil when it has no policies
-        var budgetAt: [Int] = [], existsAt: [Int] = []
+        var first: [RedisCommand] = prefix
+        var counterAt: [Int] = []            // index of each tenant's MGET; -1 when it has no policies
+        counterAt.reserveCapacity(tenants.count)
         first.reserveCapacity(prefix.count + tenants.count * 3)
         for (_, box) in tenants {
-            let cold = box.value
-            if cold.policies.isEmpty {
-                counterAt.append(nil)
-            } else {
+            let commands = box.hotCommands(at: now, month: month)
+            if let mget = commands.mget {
                 counterAt.append(first.count)
-                first.append(box.mget(at: now))
+                first.append(mget)
+            } else {
+                counterAt.append(-1)
             }
-            budgetAt.append(first.count)
-            first.append(["HMGET", cold.hotKeys.budgetPrefix + monthText] + Self.budgetFields)
-            existsAt.append(first.count)
-            first.append(cold.hotKeys.exists)
+            first.append(commands.budget)        // at counterAt + 1 (or the next index)
+            first.append(box.value.hotKeys.exists)
         }
         let r1 = try await redis.pipeline(first)
+        // Each tenant's budget and EXISTS follow its MGET (or stand alone without one).
+        func budgetAt(_ i: Int, _ cursor: Int) -> Int { counterAt[i] >= 0 ? counterAt[i] + 1 : cursor }
 
         // Throttles are rare: read them only for tenants that have one.
         var second: [[String]] = []
-        var throttled: [Int] = []
+        var throttleAt = [Int](repeating: -1, count: tenants.count)
+        var cursor = prefix.count
+        var budgetIndex: [Int] = []
+        budgetIndex.reserveCapacity(tenants.count)
         for (i, (t, box)) in tenants.enumerated() {
-            let cold = box.value
-            guard case .integer(let n) = r1[existsAt[i]], n > 0 else { continue }
-            throttled.append(i)
-            for (route, _) in cold.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
+            let b = budgetAt(i, cursor)
+            budgetIndex.append(b)
+            cursor = b + 2
+            guard case .integer(let n) = r1[b + 1], n > 0 else { continue }
+            throttleAt[i] = second.count
+            for (route, _) in box.value.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
             second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
         }
         let r2 = try await redis.pipeline(second)
-        var throttleReplies: [Int: ArraySlice<RedisValue>] = [:]
-        var cursor = 0
-        for i in throttled {
-            let n = tenants[i].1.value.policies.count + 1
-            throttleReplies[i] = r2[cursor..<(cursor + n)]
-            cursor += n
-        }
 
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
         for (i, (t, box)) in tenants.enumerated() {
-            let cold = box.value
-            let mget = counterAt[i].map { r1[$0] } ?? .array([])
-            let values = mget.array ?? []
-            var counters: [Reading<Int>] = []
-            counters.reserveCapacity(cold.policies.count)
-            for (j, (route, policy)) in cold.policies.enumerated() {
-                let key = { KeySchema.counter(t, route, windowStart: policy.windowStart(at: now)) }   // for messages only
-                if let e = mget.errorMessage {
-                    counters.append(.bad("\(key()): \(SafeText.clean(e))"))
-                } else {
-                    counters.append(RedisParse.counter(j < values.count ? values[j] : .null, key: key))
+            var throttles = ThrottleReadings()
+            if let e = r1[budgetIndex[i] + 1].errorMessage {
+                throttles.all = .bad("throttles: \(SafeText.clean(e))")
+            } else if throttleAt[i] >= 0 {
+                let at = throttleAt[i]
+                for (j, (route, _)) in box.value.policies.enumerated() {
+                    throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
                 }
+                throttles.all = RedisParse.throttle(r2[at + box.value.policies.count], route: .all, key: KeySchema.throttle(t, .all))
             }
-            var throttles: [Route: Reading<Throttle?>] = [:]
-            if let e = r1[existsAt[i]].errorMessage {
-                throttles[.all] = .bad("throttles: \(SafeText.clean(e))")
-            } else if let replies = throttleReplies[i] {
-                for (j, (route, _)) in cold.policies.enumerated() {
-                    throttles[route] = RedisParse.throttle(replies[replies.startIndex + j], route: route, key: KeySchema.throttle(t, route))
-                }
-                throttles[.all] = RedisParse.throttle(replies[replies.endIndex - 1], route: .all, key: KeySchema.throttle(t, .all))
-            }
-            let budget = RedisParse.budget(r1[budgetAt[i]], key: KeySchema.budget(t, month: month), month: month, now: now)
-            out.append(Self.assemble(t, cold, counters: counters, throttles: throttles, budget: budget, now: now))
+            let budget = RedisParse.budget(r1[budgetIndex[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let mget = counterAt[i] >= 0 ? r1[counterAt[i]] : .array([])
+            let failure = mget.errorMessage, values = mget.array ?? []
+            out.append(Self.assemble(t, box, throttles: throttles, budget: budget, now: now) { j, route, start in
+                if let failure { return .bad("\(KeySchema.counter(t, route, windowStart: start)): \(SafeText.clean(failure))") }
+                return RedisParse.counter(j < values.count ? values[j] : .null, key: { KeySchema.counter(t, route, windowStart: start) })
+            })
         }
         return (out, Array(r1.prefix(prefix.count)))
     }
 
     // MARK: Assembly
 
-    /// One tenant's state from its cold data and hot readings. `counters` follow `cold.policies`;
-    /// a throttle missing from `throttles` means there is none.
-    static func assemble(_ t: TenantID, _ cold: Cold, counters: [Reading<Int>], throttles: [Route: Reading<Throttle?>],
-                         budget: Reading<BudgetState>?, now: Double) -> TenantState {
-        let allThrottle = throttles[.all] ?? .ok(nil)
+    /// A tenant's throttle readings: `_all`, and one per policy route in `cold.policies` order.
+    /// `routes` is empty when none was read because the tenant has none.
+    struct ThrottleReadings {
+        var all: Reading<Throttle?> = .ok(nil)
+        var routes: [Reading<Throttle?>] = []
+    }
+
+    /// One tenant's state from its cold data and hot readings. `counter(j, route, windowStart)`
+    /// reads the counter of the `j`th policy.
+    static func assemble(_ t: TenantID, _ box: ColdBox, throttles: ThrottleReadings, budget: Reading<BudgetState>?, now: Double,
+                         counter: (Int, Route, Int64) -> Reading<Int>) -> TenantState {
+        let allThrottle = throttles.all
         var live: [Throttle] = []
         if case .ok(let th?) = allThrottle, th.isLive(at: now) { live.append(th) }
-        var routes = cold.badRoutes
-        routes.reserveCapacity(cold.badRoutes.count + cold.policies.count)
-        for ((route, policy), counter) in zip(cold.policies, counters) {
-            let routeThrottle = throttles[route] ?? .ok(nil)
+        var routes = box.value.badRoutes
+        routes.reserveCapacity(box.value.badRoutes.count + box.value.policies.count)
+        for (j, (route, policy)) in box.value.policies.enumerated() {
+            let routeThrottle = j < throttles.routes.count ? throttles.routes[j] : .ok(nil)
             if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
             let reading: Reading<WindowState>
-            switch (counter, routeThrottle, allThrottle) {
+            switch (counter(j, route, policy.windowStart(at: now)), routeThrottle, allThrottle) {
             case (.bad(let why), _, _), (_, .bad(let why), _), (_, _, .bad(let why)):
                 reading = .bad(why)
             case (.ok(let count), .ok(let rt), .ok(let at)):
@@ -378,9 +394,10 @@ public final class RedisGateway: FleetReading, TenantReading {
             routes.append(RouteReading(route: route, state: reading))
         }
         var keys = KeyCounts()
-        for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
-        if !cold.badRoutes.isEmpty { routes.sort { $0.route < $1.route } }   // policies are already in route order
-        return TenantState(id: t, meta: cold.meta, routes: routes,
-                           throttles: live.sorted { $0.route < $1.route }, budget: budget, keys: keys, skippedEntries: cold.skipped)
+        for k in box.value.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
+        if !box.value.badRoutes.isEmpty { routes.sort { $0.route < $1.route } }   // policies are already in route order
+        if live.count > 1 { live.sort { $0.route < $1.route } }
+        return TenantState(id: t, meta: box.value.meta, routes: routes,
+                           throttles: live, budget: budget, keys: keys, skippedEntries: box.value.skipped)
     }
 }

@@ -57,9 +57,10 @@ enum RedisParse {
 
     /// `nil` when the month has no budget hash. `reply` answers `HMGET key` with `RedisGateway.budgetFields`:
     /// limit, used, soft_pct, hard, temp_limit, temp_expires_at.
-    static func budget(_ reply: RedisValue, key: String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
-        if let e = reply.errorMessage { return .bad("\(key): \(SafeText.clean(e))") }
-        guard let v = reply.array, v.count == 6 else { return .bad("\(key): unexpected reply") }
+    /// `key` is built only when there is something to report.
+    static func budget(_ reply: RedisValue, key: () -> String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
+        if let e = reply.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
+        guard let v = reply.array, v.count == 6 else { return .bad("\(key()): unexpected reply") }
         if v.allSatisfy({ $0 == .null }) { return nil }
         func number(_ i: Int, _ name: String) -> Reading<Int> { int(v[i].string, "budget \(name)") }
         guard case .ok(let limit) = number(0, "limit") else { return .bad(number(0, "limit").problem!) }

@@ -133,7 +133,10 @@ final class CountingRedis: RedisCommands, @unchecked Sendable {
     var calls = 0   // one thread: the bench awaits each call before the next
     init(_ inner: any RedisCommands) { self.inner = inner }
     var label: String { inner.label }
-    func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] { calls += 1; return try await inner.pipeline(commands) }
+    func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
+        calls += 1
+        return try await inner.pipeline(commands, decode: decode)
+    }
     func scanKeys(matching pattern: String) async throws(BackendError) -> [String] { calls += 1; return try await inner.scanKeys(matching: pattern) }
 }
 

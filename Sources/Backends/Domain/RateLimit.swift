@@ -86,11 +86,13 @@ public struct WindowState: Equatable, Sendable {
     public var utilisation: Double? { effectiveLimit > 0 ? Double(count) / Double(effectiveLimit) : (count > 0 ? .infinity : nil) }
 }
 
-/// Strict non-negative decimal: digits only, no sign, no spaces, no overflow.
-/// One pass over the bytes: it runs for every counter of every tenant on every refresh.
-func parseDecimal<S: StringProtocol>(_ s: S) -> Int? {
+/// Strict non-negative decimal: digits only, no sign, no spaces, at most 18 digits (no overflow).
+func parseDecimal<S: StringProtocol>(_ s: S) -> Int? { parseDecimal(utf8: s.utf8) }
+
+/// The same over raw bytes, in one pass: it runs for every counter of every tenant on every refresh.
+func parseDecimal<Bytes: Sequence<UInt8>>(utf8 bytes: Bytes) -> Int? {
     var value = 0, digits = 0
-    for byte in s.utf8 {
+    for byte in bytes {
         guard byte >= 0x30, byte <= 0x39, digits < 18 else { return nil }
         value = value * 10 + Int(byte &- 0x30)
         digits += 1

@@ -3,9 +3,10 @@ import Synchronization
 
 /// What the gateway reader needs from Redis, standalone or cluster.
 public protocol RedisCommands: Sendable {
-    /// Sends the commands in one pipeline (per node, in a cluster) and returns one reply per
-    /// command, in order. Error replies are values; only transport failures throw.
-    func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue]
+    /// Sends the commands in one pipeline (per node, in a cluster) and returns one decoded reply
+    /// per command, in order. `decode` runs on the connection's thread as each reply is read.
+    /// Error replies are values; only transport failures throw.
+    func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T]
     /// Every key matching `pattern`, by SCAN over every (master) node.
     func scanKeys(matching pattern: String) async throws(BackendError) -> [String]
     /// Where it points, with the password redacted.
@@ -13,9 +14,14 @@ public protocol RedisCommands: Sendable {
 }
 
 extension RedisCommands {
+    /// The replies as value trees.
+    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
+        try await pipeline(commands, decode: \.value)
+    }
+
     /// The same, for commands used once: each is encoded on the way.
     public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
-        try await pipeline(commands.map(RedisCommand.init))
+        try await pipeline(commands.map(RedisCommand.init), decode: \.value)
     }
 }
 
@@ -74,9 +80,11 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         queue = DispatchQueue(label: "tollgate.redis.\(host ?? "seed"):\(port ?? 0)")
     }
 
-    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
+    public func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
         if commands.isEmpty { return [] }
-        return try await onQueue { () throws(BackendError) in try self.withConnection { c throws(BackendError) in try c.pipeline(commands) } }
+        return try await onQueue { () throws(BackendError) in
+            try self.withConnection { c throws(BackendError) in try c.pipeline(commands, decode: decode) }
+        }
     }
 
     public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {

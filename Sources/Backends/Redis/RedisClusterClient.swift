@@ -31,19 +31,23 @@ public final class RedisClusterClient: RedisCommands {
         self.clock = clock
     }
 
-    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
+    public func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
         if commands.isEmpty { return [] }
-        var results = [RedisValue?](repeating: nil, count: commands.count)
+        var results = [T?](repeating: nil, count: commands.count)
         var pending = Array(commands.indices)
         var asking: [Int: String] = [:]      // command index -> node named by ASK
         for _ in 0...Self.maxRedirects {
             try await refreshSlotsIfStale()
             let routed = try route(pending, commands, asking: asking)
-            let replies = try await runPerNode(routed, commands)
+            let replies = try await runPerNode(routed, commands) { reply in
+                reply.kind == .error ? Redirect(reply.text).map(Routed.redirect) ?? .reply(decode(reply)) : .reply(decode(reply))
+            }
             pending = []
             asking = [:]
             for (index, reply) in replies {
-                if let e = reply.errorMessage, let redirect = Redirect(e) {
+                switch reply {
+                case .reply(let value): results[index] = value
+                case .redirect(let redirect):
                     pending.append(index)
                     switch redirect.kind {
                     case .moved: state.withLock { $0.stale = true; $0.moved += 1 }
@@ -51,13 +55,17 @@ public final class RedisClusterClient: RedisCommands {
                         asking[index] = redirect.address
                         state.withLock { $0.asked += 1 }
                     }
-                } else {
-                    results[index] = reply
                 }
             }
             if pending.isEmpty { return results.map { $0! } }
         }
         throw .failed("redis cluster: too many redirects (the slot map keeps changing)")
+    }
+
+    /// A node's answer to one command: its reply, or where the cluster says the key now lives.
+    enum Routed<T: Sendable>: Sendable {
+        case reply(T)
+        case redirect(Redirect)
     }
 
     public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
@@ -69,8 +77,8 @@ public final class RedisClusterClient: RedisCommands {
 
     // MARK: Routing
 
-    struct Redirect {
-        enum Kind { case moved, ask }
+    struct Redirect: Sendable {
+        enum Kind: Sendable { case moved, ask }
         let kind: Kind
         let address: String
         init?(_ error: String) {
@@ -110,22 +118,24 @@ public final class RedisClusterClient: RedisCommands {
         }
     }
 
-    private func runPerNode(_ routed: [String: [(Int, Bool)]], _ commands: [RedisCommand]) async throws(BackendError) -> [(Int, RedisValue)] {
+    private func runPerNode<T: Sendable>(_ routed: [String: [(Int, Bool)]], _ commands: [RedisCommand],
+                                         decode: @escaping @Sendable (RedisReply) -> Routed<T>) async throws(BackendError) -> [(Int, Routed<T>)] {
         let jobs = routed.map { (node, items) in (client(for: node), items) }
-        let outcome: Result<[(Int, RedisValue)], BackendError> = await withTaskGroup(of: Result<[(Int, RedisValue)], BackendError>.self) { group in
+        typealias Part = Result<[(Int, Routed<T>)], BackendError>
+        let outcome: Part = await withTaskGroup(of: Part.self) { group in
             for (client, items) in jobs {
                 group.addTask {
                     var batch: [RedisCommand] = []
                     for (i, ask) in items {
-                        if ask { batch.append(RedisCommand(["ASKING"])) }
+                        if ask { batch.append(Self.asking) }
                         batch.append(commands[i])
                     }
                     do throws(BackendError) {
-                        let replies = try await client.pipeline(batch)
-                        var out: [(Int, RedisValue)] = []
+                        let replies = try await client.pipeline(batch, decode: decode)
+                        var out: [(Int, Routed<T>)] = []
                         var r = 0
                         for (i, ask) in items {
-                            if ask { r += 1 }
+                            if ask { r += 1 }   // ASKING's +OK
                             out.append((i, replies[r]))
                             r += 1
                         }
@@ -135,7 +145,7 @@ public final class RedisClusterClient: RedisCommands {
                     }
                 }
             }
-            var all: [(Int, RedisValue)] = []
+            var all: [(Int, Routed<T>)] = []
             var failure: BackendError?
             for await r in group {
                 switch r {
@@ -148,6 +158,8 @@ public final class RedisClusterClient: RedisCommands {
         if case .failure = outcome { state.withLock { $0.stale = true } }  // a failover may have moved slots
         return try outcome.get()
     }
+
+    static let asking = RedisCommand(["ASKING"])
 
     private func client(for node: String) -> RedisClient {
         state.withLock { s in
@@ -248,8 +260,8 @@ public final class RedisAuto: RedisCommands {
         return c
     }
 
-    public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
-        try await resolve().pipeline(commands)
+    public func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
+        try await resolve().pipeline(commands, decode: decode)
     }
 
     public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {

@@ -55,50 +55,34 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
-    /// Sends every command, then reads every reply: one round trip. A transport failure throws
-    /// `.unavailable` and leaves the connection unusable (the owner drops it).
-    func pipeline(_ commands: [RedisCommand]) throws(BackendError) -> [RedisValue] {
+    /// Sends every command, then reads every reply: one round trip. Each reply is handed to
+    /// `decode` as hiredis parsed it, then freed. A transport failure throws `.unavailable` and
+    /// leaves the connection unusable (the owner drops it).
+    func pipeline<T>(_ commands: [RedisCommand], decode: (RedisReply) -> T) throws(BackendError) -> [T] {
         for command in commands {
             let rc = command.resp.withUnsafeBytes { b in
                 redisAppendFormattedCommand(context, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count)
             }
             if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
         }
-        var out: [RedisValue] = []
+        var out: [T] = []
         out.reserveCapacity(commands.count)
         for _ in commands {
             var reply: UnsafeMutablePointer<redisReply>?
             if tg_redis_get_reply(context, &reply) != REDIS_OK || reply == nil {
                 throw .unavailable("redis \(address): \(Self.errorText(context))")
             }
-            out.append(Self.decode(reply!))
+            out.append(decode(RedisReply(reply!)))
             freeReplyObject(reply)
         }
         return out
     }
 
-    var isBroken: Bool { context.pointee.err != 0 }
-
-    private static func decode(_ r: UnsafeMutablePointer<redisReply>) -> RedisValue {
-        let reply = r.pointee
-        func text() -> String {
-            guard let p = reply.str else { return "" }
-            return String(decoding: UnsafeRawBufferPointer(start: p, count: Int(reply.len)), as: UTF8.self)
-        }
-        switch reply.type {
-        case REDIS_REPLY_STRING: return .string(text())
-        case REDIS_REPLY_STATUS: return .status(text())
-        case REDIS_REPLY_ERROR: return .error(text())
-        case REDIS_REPLY_INTEGER: return .integer(reply.integer)
-        case REDIS_REPLY_NIL: return .null
-        case REDIS_REPLY_ARRAY:
-            var items: [RedisValue] = []
-            items.reserveCapacity(Int(reply.elements))
-            for i in 0..<Int(reply.elements) { if let e = reply.element[i] { items.append(decode(e)) } }
-            return .array(items)
-        default: return .error("unknown reply type \(reply.type)")
-        }
+    func pipeline(_ commands: [RedisCommand]) throws(BackendError) -> [RedisValue] {
+        try pipeline(commands, decode: \.value)
     }
+
+    var isBroken: Bool { context.pointee.err != 0 }
 
     private static func errorText(_ ctx: UnsafeMutablePointer<redisContext>) -> String {
         let text = withUnsafeBytes(of: ctx.pointee.errstr) { raw -> String in

@@ -154,21 +154,26 @@ public final class RedisGateway: FleetReading, TenantReading {
         }
         let full = try await readFull(stale, now: now)
         let (hot, checks) = try await readHot(fresh, now: now, prefix: checkIndex ? [Self.countIndex] : [])
-        if checkIndex, checks.first != .integer(Int64(index!.members)) {
+        if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
-        // Both lists keep the id order: merge them back into it.
-        var tenants: [TenantState] = []
-        tenants.reserveCapacity(ids.count)
-        var i = 0, j = 0
-        while i < full.count || j < hot.count {
-            if j == hot.count || (i < full.count && full[i].id < hot[j].id) { tenants.append(full[i]); i += 1 } else { tenants.append(hot[j]); j += 1 }
-        }
+        // Both lists keep the id order (in the steady state `full` is empty).
+        let tenants = full.isEmpty ? hot : hot.isEmpty ? full : Self.merge(full, hot)
         if known.count > ids.count {   // forget deleted tenants
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now)
+    }
+
+    static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
+        var out: [TenantState] = []
+        out.reserveCapacity(a.count + b.count)
+        var i = 0, j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].id < b[j].id) { out.append(a[i]); i += 1 } else { out.append(b[j]); j += 1 }
+        }
+        return out
     }
 
     /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty
@@ -286,7 +291,7 @@ public final class RedisGateway: FleetReading, TenantReading {
                 if let k = RedisParse.keyMeta(r2[cursor]) { cold.keys.append(k) } else { cold.skipped += 1 }
                 cursor += 1
             }
-            let budget = RedisParse.budget(r1[i * 4 + 3], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let stored = ColdBox(cold)
             out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
@@ -299,64 +304,54 @@ public final class RedisGateway: FleetReading, TenantReading {
     // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
 
     /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
-    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [RedisCommand] = []) async throws(BackendError) -> ([TenantState], [RedisValue]) {
-        if tenants.isEmpty { return ([], prefix.isEmpty ? [] : try await redis.pipeline(prefix)) }
+    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
+        if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
-        var first: [RedisCommand] = prefix
-        var counterAt: [Int] = []            // index of each tenant's MGET; -1 when it has no policies
-        counterAt.reserveCapacity(tenants.count)
+        // Per tenant: the MGET of its counters (when it has policies), the HMGET of its budget and
+        // the EXISTS of its throttles, commands built once per window and kept in its ColdBox.
+        var first = prefix
+        var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it, its EXISTS follows it
         first.reserveCapacity(prefix.count + tenants.count * 3)
+        budgetAt.reserveCapacity(tenants.count)
         for (_, box) in tenants {
             let commands = box.hotCommands(at: now, month: month)
-            if let mget = commands.mget {
-                counterAt.append(first.count)
-                first.append(mget)
-            } else {
-                counterAt.append(-1)
-            }
-            first.append(commands.budget)        // at counterAt + 1 (or the next index)
+            if let mget = commands.mget { first.append(mget) }
+            budgetAt.append(first.count)
+            first.append(commands.budget)
             first.append(box.value.hotKeys.exists)
         }
-        let r1 = try await redis.pipeline(first)
-        // Each tenant's budget and EXISTS follow its MGET (or stand alone without one).
-        func budgetAt(_ i: Int, _ cursor: Int) -> Int { counterAt[i] >= 0 ? counterAt[i] + 1 : cursor }
+        let r1 = try await redis.pipeline(first, decode: HotReply.init)
 
         // Throttles are rare: read them only for tenants that have one.
         var second: [[String]] = []
         var throttleAt = [Int](repeating: -1, count: tenants.count)
-        var cursor = prefix.count
-        var budgetIndex: [Int] = []
-        budgetIndex.reserveCapacity(tenants.count)
         for (i, (t, box)) in tenants.enumerated() {
-            let b = budgetAt(i, cursor)
-            budgetIndex.append(b)
-            cursor = b + 2
-            guard case .integer(let n) = r1[b + 1], n > 0 else { continue }
+            guard case .integer(let n) = r1[budgetAt[i] + 1], n > 0 else { continue }
             throttleAt[i] = second.count
             for (route, _) in box.value.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
             second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
         }
-        let r2 = try await redis.pipeline(second)
+        let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
 
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
         for (i, (t, box)) in tenants.enumerated() {
+            let policies = box.value.policies
             var throttles = ThrottleReadings()
-            if let e = r1[budgetIndex[i] + 1].errorMessage {
-                throttles.all = .bad("throttles: \(SafeText.clean(e))")
-            } else if throttleAt[i] >= 0 {
+            if r1[budgetAt[i] + 1].integer == nil {
+                throttles.all = .bad("throttles: " + (r1[budgetAt[i] + 1].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
+            }
+            if throttleAt[i] >= 0 {
                 let at = throttleAt[i]
-                for (j, (route, _)) in box.value.policies.enumerated() {
+                for (j, (route, _)) in policies.enumerated() {
                     throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
                 }
-                throttles.all = RedisParse.throttle(r2[at + box.value.policies.count], route: .all, key: KeySchema.throttle(t, .all))
+                throttles.all = RedisParse.throttle(r2[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
             }
-            let budget = RedisParse.budget(r1[budgetIndex[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
-            let mget = counterAt[i] >= 0 ? r1[counterAt[i]] : .array([])
-            let failure = mget.errorMessage, values = mget.array ?? []
+            let budget = RedisParse.budget(r1[budgetAt[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let counters = policies.isEmpty ? .numbers([]) : r1[budgetAt[i] - 1]
             out.append(Self.assemble(t, box, throttles: throttles, budget: budget, now: now) { j, route, start in
-                if let failure { return .bad("\(KeySchema.counter(t, route, windowStart: start)): \(SafeText.clean(failure))") }
-                return RedisParse.counter(j < values.count ? values[j] : .null, key: { KeySchema.counter(t, route, windowStart: start) })
+                RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
             })
         }
         return (out, Array(r1.prefix(prefix.count)))
@@ -375,29 +370,35 @@ public final class RedisGateway: FleetReading, TenantReading {
     /// reads the counter of the `j`th policy.
     static func assemble(_ t: TenantID, _ box: ColdBox, throttles: ThrottleReadings, budget: Reading<BudgetState>?, now: Double,
                          counter: (Int, Route, Int64) -> Reading<Int>) -> TenantState {
-        let allThrottle = throttles.all
+        let cold = box.value
         var live: [Throttle] = []
-        if case .ok(let th?) = allThrottle, th.isLive(at: now) { live.append(th) }
-        var routes = box.value.badRoutes
-        routes.reserveCapacity(box.value.badRoutes.count + box.value.policies.count)
-        for (j, (route, policy)) in box.value.policies.enumerated() {
+        if case .ok(let th?) = throttles.all, th.isLive(at: now) { live.append(th) }
+        var routes: [RouteReading] = []
+        routes.reserveCapacity(cold.badRoutes.count + cold.policies.count)
+        for j in cold.policies.indices {
+            let (route, policy) = cold.policies[j]
             let routeThrottle = j < throttles.routes.count ? throttles.routes[j] : .ok(nil)
             if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
-            let reading: Reading<WindowState>
-            switch (counter(j, route, policy.windowStart(at: now)), routeThrottle, allThrottle) {
-            case (.bad(let why), _, _), (_, .bad(let why), _), (_, _, .bad(let why)):
-                reading = .bad(why)
-            case (.ok(let count), .ok(let rt), .ok(let at)):
-                let applicable: [Throttle] = rt == nil && at == nil ? [] : [rt, at].compactMap { $0 }
-                reading = .ok(WindowState(policy: policy, count: count, throttles: applicable, now: now))
+            // The first problem wins: the counter's, the route throttle's, then `_all`'s.
+            let state: Reading<WindowState>
+            switch counter(j, route, policy.windowStart(at: now)) {
+            case .bad(let why): state = .bad(why)
+            case .ok(let count):
+                switch (routeThrottle, throttles.all) {
+                case (.bad(let why), _), (_, .bad(let why)): state = .bad(why)
+                case (.ok(nil), .ok(nil)): state = .ok(WindowState(policy: policy, count: count, throttles: [], now: now))
+                case (.ok(let rt), .ok(let at)): state = .ok(WindowState(policy: policy, count: count, throttles: [rt, at].compactMap { $0 }, now: now))
+                }
             }
-            routes.append(RouteReading(route: route, state: reading))
+            routes.append(RouteReading(route: route, state: state))
         }
-        var keys = KeyCounts()
-        for k in box.value.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
-        if !box.value.badRoutes.isEmpty { routes.sort { $0.route < $1.route } }   // policies are already in route order
+        if !cold.badRoutes.isEmpty {   // policies are already in route order
+            routes += cold.badRoutes
+            routes.sort { $0.route < $1.route }
+        }
         if live.count > 1 { live.sort { $0.route < $1.route } }
-        return TenantState(id: t, meta: box.value.meta, routes: routes,
-                           throttles: live, budget: budget, keys: keys, skippedEntries: box.value.skipped)
+        var keys = KeyCounts()
+        for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
+        return TenantState(id: t, meta: cold.meta, routes: routes, throttles: live, budget: budget, keys: keys, skippedEntries: cold.skipped)
     }
 }

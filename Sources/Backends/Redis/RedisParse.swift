@@ -55,29 +55,52 @@ enum RedisParse {
                             setAt: Int64(f[4].string.flatMap { parseDecimal($0) } ?? 0), expiresAt: Int64(expires)))
     }
 
+    /// The `j`th counter of an MGET, decoded by the hot read. `key` is built only when there is
+    /// something to report.
+    static func counter(_ reply: HotReply, at j: Int, key: () -> String) -> Reading<Int> {
+        switch reply {
+        case .numbers(let values):
+            guard j < values.count else { return .bad("\(key()): unexpected reply") }
+            return .ok(values[j] ?? 0)   // nil: no request yet in this window
+        case .other(let value):
+            if let e = value.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
+            guard let values = value.array, j < values.count else { return .bad("\(key()): unexpected reply") }
+            return counter(values[j], key: key)
+        case .integer:
+            return .bad("\(key()): unexpected reply")
+        }
+    }
+
     /// `nil` when the month has no budget hash. `reply` answers `HMGET key` with `RedisGateway.budgetFields`:
-    /// limit, used, soft_pct, hard, temp_limit, temp_expires_at.
-    /// `key` is built only when there is something to report.
-    static func budget(_ reply: RedisValue, key: () -> String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
-        if let e = reply.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
-        guard let v = reply.array, v.count == 6 else { return .bad("\(key()): unexpected reply") }
-        if v.allSatisfy({ $0 == .null }) { return nil }
-        func number(_ i: Int, _ name: String) -> Reading<Int> { int(v[i].string, "budget \(name)") }
+    /// limit, used, soft_pct, hard, temp_limit, temp_expires_at. `key` is built only when there is
+    /// something to report.
+    static func budget(_ reply: HotReply, key: () -> String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
+        if case .other(let value) = reply, let e = value.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
+        guard reply.fieldCount == 6 else { return .bad("\(key()): unexpected reply") }
+        func number(_ i: Int, _ name: String) -> Reading<Int> {
+            switch reply.field(i) {
+            case .absent: .bad("budget \(name) is missing")
+            case .number(let n): .ok(n)
+            case .text(let t): .bad("budget \(name) \(SafeText.quoted(t, limit: 40)) is not a whole number >= 0")
+            }
+        }
+        if (0..<6).allSatisfy({ reply.field($0) == .absent }) { return nil }
         guard case .ok(let limit) = number(0, "limit") else { return .bad(number(0, "limit").problem!) }
         guard case .ok(let used) = number(1, "used") else { return .bad(number(1, "used").problem!) }
         var softPct = 80
-        if let s = v[2].string {
-            guard let p = parseDecimal(s), p <= 100 else { return .bad("budget soft_pct \(SafeText.quoted(s, limit: 20)) must be 0-100") }
-            softPct = p
+        switch reply.field(2) {
+        case .absent: break
+        case .number(let p) where p <= 100: softPct = p
+        case let other: return .bad("budget soft_pct \(SafeText.quoted(other.text, limit: 20)) must be 0-100")
         }
         let hard: Bool
-        switch v[3].string {
-        case nil, "1": hard = true
-        case "0": hard = false
-        case let other?: return .bad("budget hard \(SafeText.quoted(other, limit: 20)) must be 0 or 1")
+        switch reply.field(3) {
+        case .absent, .number(1): hard = true
+        case .number(0): hard = false
+        case let other: return .bad("budget hard \(SafeText.quoted(other.text, limit: 20)) must be 0 or 1")
         }
         var tempLimit: Int?, tempExpires: Int64?
-        if v[4] != .null || v[5] != .null {
+        if reply.field(4) != .absent || reply.field(5) != .absent {
             guard case .ok(let tl) = number(4, "temp_limit") else { return .bad(number(4, "temp_limit").problem!) }
             guard case .ok(let te) = number(5, "temp_expires_at") else { return .bad(number(5, "temp_expires_at").problem!) }
             tempLimit = tl
@@ -103,5 +126,85 @@ enum RedisParse {
                       lastUsedAt: num("last_used_at"), scopes: (h["scopes"] ?? "").split(separator: ",").map(String.init),
                       graceUntil: num("grace_until"), replacedBy: h["replaced_by"].flatMap { try? KeyID($0) },
                       replaces: h["replaces"].flatMap { try? KeyID($0) }, revokedAt: num("revoked_at"), revokedBy: h["revoked_by"])
+    }
+}
+
+/// A hot read's reply (MGET, HMGET, EXISTS, SCARD), decoded straight from hiredis's buffers into
+/// numbers when it has the expected shape. Anything else keeps its general form, for the parsers
+/// to report.
+enum HotReply: Sendable {
+    /// An array whose elements are all whole numbers >= 0 or nil.
+    case numbers([Int?])
+    case integer(Int64)
+    case other(RedisValue)
+
+    init(_ reply: RedisReply) {
+        switch reply.kind {
+        case .integer: self = .integer(reply.integer)
+        case .array:
+            var numbers: [Int?] = []
+            numbers.reserveCapacity(reply.count)
+            for i in 0..<reply.count {
+                guard let e = reply[i] else { self = .other(reply.value); return }
+                if e.kind == .null {
+                    numbers.append(nil)
+                } else if let n = e.decimal {
+                    numbers.append(n)
+                } else {
+                    self = .other(reply.value)
+                    return
+                }
+            }
+            self = .numbers(numbers)
+        default: self = .other(reply.value)
+        }
+    }
+
+    var integer: Int64? { if case .integer(let n) = self { n } else { nil } }
+
+    /// The message of an error reply.
+    var errorText: String? { if case .other(let v) = self { v.errorMessage } else { nil } }
+
+    /// The number of fields of an array reply; -1 for any other reply.
+    var fieldCount: Int {
+        switch self {
+        case .numbers(let n): n.count
+        case .other(let v): v.array?.count ?? -1
+        case .integer: -1
+        }
+    }
+
+    /// The `i`th field of an array reply (`i < fieldCount`).
+    func field(_ i: Int) -> Field {
+        switch self {
+        case .numbers(let n): n[i].map(Field.number) ?? .absent
+        case .other(let v): Field(v.array![i])
+        case .integer: .absent
+        }
+    }
+}
+
+/// One field of an MGET or HMGET reply, as the parsers read it.
+enum Field: Equatable {
+    case absent
+    case number(Int)
+    /// Present, but not a whole number >= 0.
+    case text(String)
+
+    init(_ value: RedisValue) {
+        switch value {
+        case .null: self = .absent
+        case .string(let s): self = parseDecimal(s).map(Field.number) ?? .text(s)
+        case .integer(let i) where i >= 0: self = .number(Int(i))
+        default: self = .text(value.string ?? "\(value)")
+        }
+    }
+
+    var text: String {
+        switch self {
+        case .absent: ""
+        case .number(let n): String(n)
+        case .text(let t): t
+        }
     }
 }

@@ -7,6 +7,7 @@ set -euo pipefail
 host=$1 port=$2
 cli=(redis-cli -h "$host" -p "$port")
 "${cli[@]}" --scan --pattern '*' | awk '
+    /:session:|:cache:/         { next }   # counted by the scan itself, not read
     /^rl:/                      { print "GET " $0; next }
     /:apikeys$/ || /^gw:tenants$/ { print "SMEMBERS " $0; next }
     { print "HGETALL " $0 }

@@ -50,6 +50,8 @@ for i in 0..<tenantCount {
     seed.budget(t, limit: 2_000_000, used: (i * 7919) % 2_000_000)
     keysOf[t] = (0..<5).map { try! KeyID("k\(i)_\($0)") }
     for (k, id) in keysOf[t]!.enumerated() { seed.key(t, id, state: states[k], graceUntil: states[k] == .rotating ? now + 3600 : nil) }
+    // Two end-user sessions and a cache entry: what the incremental SCAN counts.
+    seed.commands += [["SET", "{\(t)}:session:a", "1"], ["SET", "{\(t)}:session:b", "1"], ["SET", "{\(t)}:cache:c", "1"]]
     if seed.commands.count > 50_000 { try await flush() }
 }
 // One large tenant for the detail screen: 50 routes, 200 keys.
@@ -59,7 +61,7 @@ for j in 0..<50 { seed.route(big, try Route("route-\(j)"), policy: try LimitPoli
 for k in 0..<200 { seed.key(big, try KeyID("big_\(k)"), state: .active) }
 try await flush()
 let dbsize = try await client.pipeline([["DBSIZE"]])[0]
-print("seeded \(tenantCount) tenants x \(routes.count) routes, budgets, 5 keys each: \(dbsize.string ?? "?") keys")
+print("seeded \(tenantCount) tenants x \(routes.count) routes, budgets, 5 keys, 2 sessions and a cache entry each: \(dbsize.string ?? "?") keys")
 
 // MARK: The bare hiredis read of the same keys: the same three pipelines, commands precomputed,
 // replies freed without decoding. The lower bound for any reader.
@@ -94,6 +96,20 @@ final class BareHiredis {
             precondition(tg_redis_get_reply(ctx, &reply) == REDIS_OK)
             freeReplyObject(reply)
         }
+    }
+
+    /// One step of the same SCAN walk tollgate takes per refresh for its session and cache counts.
+    var scanCursor = "0"
+    func scanStep() {
+        let args = ["SCAN", scanCursor, "MATCH", KeySchema.keyspaceScanPattern, "COUNT", "5000"]
+        var lens = args.map { $0.utf8.count }
+        let cargs = args.map { strdup($0) }
+        defer { cargs.forEach { free($0) } }
+        var ptrs = cargs.map { UnsafePointer($0) }
+        let reply = tg_redis_command_argv(ctx, Int32(args.count), &ptrs, &lens)!
+        let cursor = reply.pointee.element[0]!.pointee
+        scanCursor = String(decoding: UnsafeRawBufferPointer(start: cursor.str, count: Int(cursor.len)), as: UTF8.self)
+        freeReplyObject(reply)
     }
 }
 
@@ -137,7 +153,10 @@ final class CountingRedis: RedisCommands, @unchecked Sendable {
         calls += 1
         return try await inner.pipeline(commands, decode: decode)
     }
-    func scanKeys(matching pattern: String) async throws(BackendError) -> [String] { calls += 1; return try await inner.scanKeys(matching: pattern) }
+    func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
+        calls += 1
+        return try await inner.scan(from: cursor, matching: pattern, count: count)
+    }
 }
 
 let counting = CountingRedis(client)
@@ -164,21 +183,9 @@ if let n = Int(env["TOLLGATE_BENCH_PROFILE"] ?? "") {
     for _ in 0..<n { _ = try await hotGateway.fleet() }
     exit(0)
 }
-if env["TOLLGATE_BENCH_SPLIT"] != nil {
-    let cmds = [["SCARD", KeySchema.tenantIndex]] + hotFirst
-    var a: [Double] = [], b: [Double] = [], c: [Double] = []
-    for _ in 0..<15 {
-        a.append(await seconds { bare.pipeline(cmds) })
-        let encoded = cmds.map(RedisCommand.init)
-        b.append(try await seconds { _ = try await client.pipeline(encoded) })
-        c.append(try await seconds { _ = try await hotGateway.fleet() })
-    }
-    print("bare first pipeline", median(a), "client.pipeline", median(b), "fleet", median(c))
-    exit(0)
-}
-@MainActor func bareCold() { bare.pipeline(bareIndex); bare.pipeline(coldFirst); bare.pipeline(coldSecond) }
+@MainActor func bareCold() { bare.pipeline(bareIndex); bare.pipeline(coldFirst); bare.pipeline(coldSecond); bare.scanStep() }
 // The steady refresh checks the index with SCARD inside its first pipeline.
-@MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.pipeline(hotSecond) }
+@MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.pipeline(hotSecond); bare.scanStep() }
 bareCold(); bareHot()   // warm-up
 var coldTimes: [Double] = [], bareColdTimes: [Double] = [], hotTimes: [Double] = [], bareHotTimes: [Double] = [], detailTimes: [Double] = []
 for _ in 0..<rounds {
@@ -212,9 +219,9 @@ let s = median(scanTimes), d = median(detailTimes)
 func ms(_ x: Double) -> String { String(format: "%8.1f ms", x * 1000) }
 print("")
 print("overview refresh, \(tenantCount) tenants (median of \(rounds) interleaved rounds)")
-print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(1 + hotFirst.count + hotSecond.count) commands")
+print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count + hotSecond.count) commands")
 
-print("  full refresh (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(1 + coldFirst.count + coldSecond.count) commands")
+print("  full refresh (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(2 + coldFirst.count + coldSecond.count) commands")
 print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns))")
 print(String(format: "  steady: tollgate / bare hiredis %6.2fx (target <= 1.5x);  redis-cli SCAN / tollgate %6.1fx (target >= 20x)", h / bh, s / h))
 print(String(format: "  full:   tollgate / bare hiredis %6.2fx;                   redis-cli SCAN / tollgate %6.1fx", c / bc, s / c))

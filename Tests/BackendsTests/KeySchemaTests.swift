@@ -33,4 +33,12 @@ import Testing
                      KeySchema.throttle(acme, chat), KeySchema.apiKey(acme, key), KeySchema.apiKeys(acme)]
         for n in names { #expect(n.contains("{acme-eu}")) }
     }
+
+    @Test func keyspaceEntriesAreToldApart() {
+        #expect(KeySchema.keyspaceEntry("{acme}:session:abc").map { "\($0.tenant) \($0.kind)" } == "acme session")
+        #expect(KeySchema.keyspaceEntry("{acme}:cache:{x}:y").map { "\($0.tenant) \($0.kind)" } == "acme cache")
+        for other in ["{acme}:sessions", "{acme}:meta", "acme}:session:1", "{acme:session:1", "rl:{acme}:session:1", "{}:cache"] {
+            #expect(KeySchema.keyspaceEntry(other) == nil, "\(other)")
+        }
+    }
 }

@@ -74,7 +74,7 @@ struct RedisGatewayTests {
     }
 
     @Test func commandsAreBinarySafe() async throws {
-        let (client, _) = try await Self.standalone(db: 8)
+        let (client, _) = try await Self.standalone(db: 11)
         let values = ["", "a\r\nb", "*1\r\n$4\r\nPING\r\n", "nul\u{0}inside", "héllo 🙂", String(repeating: "x", count: 200_000)]
         var commands: [[String]] = []
         for (i, v) in values.enumerated() { commands.append(["SET", "k\r\n\(i)", v]) }
@@ -83,6 +83,50 @@ struct RedisGatewayTests {
         #expect(replies.prefix(values.count).allSatisfy { $0 == .status("OK") })
         #expect(replies.suffix(values.count).map(\.string) == values)
         #expect(try await client.pipeline([["DBSIZE"]]) == [.integer(Int64(values.count))])   // no command was split or injected
+    }
+
+    /// Sessions and cache entries of a few tenants, with keys that must not count.
+    static func keyspaceSeed() -> [[String]] {
+        var c: [[String]] = []
+        for i in 0..<7 { c.append(["SET", "{acme}:session:s\(i)", "x"]) }
+        for i in 0..<3 { c.append(["SET", "{acme}:cache:{nested}:\(i)", "x"]) }
+        for i in 0..<2 { c.append(["SET", "{globex}:cache:c\(i)", "x"]) }
+        c.append(["SET", "{acme}:sessions-archive", "x"])      // not a session key
+        c.append(["SET", "{Bad*Id}:session:1", "x"])           // breaks the tenant pattern
+        c.append(["SET", "{acme:session:1", "x"])              // no closing brace
+        return c
+    }
+
+    /// Refreshes until the incremental count has completed a walk (a few steps on a cluster).
+    static func counted(_ gw: RedisGateway) async throws -> FleetSnapshot {
+        for _ in 0..<20 {
+            let f = try await gw.fleet()
+            if f.keyspaceAsOf != nil { return f }
+        }
+        Issue.record("the keyspace walk never completed")
+        return try await gw.fleet()
+    }
+
+    @Test func sessionAndCacheCountsComeFromAnIncrementalScan() async throws {
+        let (client, _) = try await Self.standalone(db: 8)
+        let now = Int64(SystemClock().now())
+        try await Self.seed(client, .standard(now: now))
+        _ = try await client.pipeline(Self.keyspaceSeed())
+        let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)))
+        let fleet = try await Self.counted(gw)
+        #expect(fleet.keyspaceAsOf == Double(now) && fleet.keyspaceProblem == nil)
+        let by = Dictionary(uniqueKeysWithValues: fleet.tenants.map { ($0.id.rawValue, $0.keyspace) })
+        #expect(by["acme"] == KeyspaceCounts(sessions: 7, cacheEntries: 3))
+        #expect(by["globex"] == KeyspaceCounts(sessions: 0, cacheEntries: 2))
+        #expect(by["broken"] == KeyspaceCounts())
+        let acme = try TenantID("acme")
+        #expect(try await gw.tenant(acme).keyspace == KeyspaceCounts(sessions: 7, cacheEntries: 3))
+        #expect(try await gw.keyspace(of: acme) == KeyspaceCounts(sessions: 7, cacheEntries: 3))
+        // A later walk replaces the counts (on one server this small keyspace is one step).
+        _ = try await client.pipeline([["DEL", "{acme}:session:s0", "{acme}:session:s1"], ["SET", "{globex}:session:new", "x"]])
+        let again = try await Self.counted(gw)
+        #expect(again.tenants.first { $0.id == acme }?.keyspace == KeyspaceCounts(sessions: 5, cacheEntries: 3))
+        #expect(again.tenants.first { $0.id.rawValue == "globex" }?.keyspace == KeyspaceCounts(sessions: 1, cacheEntries: 2))
     }
 
     @Test func hotRefreshSeesNewTrafficAndThrottlesAtOnce() async throws {
@@ -208,6 +252,11 @@ struct RedisClusterTests {
         let gw = RedisGateway(redis: auto, clock: FixedClock(Double(now)))
         try RedisGatewayTests.expectStandardFleet(try await gw.fleet(), now: now)
         try RedisGatewayTests.expectStandardFleet(try await gw.fleet(), now: now)   // hot path
+        // The incremental count walks every master.
+        _ = try await auto.pipeline(RedisGatewayTests.keyspaceSeed())
+        let counted = try await RedisGatewayTests.counted(RedisGateway(redis: auto, clock: FixedClock(Double(now))))   // a walk from the start
+        #expect(counted.tenants.first { $0.id.rawValue == "acme" }?.keyspace == KeyspaceCounts(sessions: 7, cacheEntries: 3))
+        #expect(counted.tenants.first { $0.id.rawValue == "globex" }?.keyspace == KeyspaceCounts(sessions: 0, cacheEntries: 2))
         // Discovery by SCAN covers every master.
         _ = try await auto.pipeline([["DEL", "gw:tenants"]])
         let scanned = try await RedisGateway(redis: auto, clock: FixedClock(Double(now))).fleet()

@@ -35,7 +35,7 @@ import Testing
         try assertGolden(try await screen(width: 132, height: 40), "overview-132x40")
     }
 
-    @Test func overviewSortedByDeniedAfterMoving() async throws {
+    @Test func overviewSortedByResetAfterMoving() async throws {
         try assertGolden(try await screen(width: 100, height: 30, keys: [.char("s"), .char("s"), .char("s"), .char("s"), .char("s"), .char("j"), .char("j")]),
                          "overview-100x30-sorted")
     }

@@ -35,6 +35,9 @@ public protocol FleetReading: Sendable {
 public protocol TenantReading: Sendable {
     func tenant(_ id: TenantID) async throws(BackendError) -> TenantState
     func keys(of tenant: TenantID) async throws(BackendError) -> [APIKey]
+    /// A fresh, exact count of one tenant's sessions and cache entries. Slow on a large keyspace
+    /// (a whole SCAN walk): the overview gets these counts incrementally instead.
+    func keyspace(of tenant: TenantID) async throws(BackendError) -> KeyspaceCounts
 }
 
 /// Recent audit events of one tenant, newest first.

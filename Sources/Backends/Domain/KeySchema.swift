@@ -22,6 +22,22 @@ public enum KeySchema {
     public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
     public static func sessionPattern(_ t: TenantID) -> String { "{\(t.rawValue)}:session:*" }
     public static func cachePattern(_ t: TenantID) -> String { "{\(t.rawValue)}:cache:*" }
+    /// SCAN pattern of every tenant's sessions and cache entries (and a few other shapes, which
+    /// `keyspaceEntry` tells apart). Built from constants only.
+    public static let keyspaceScanPattern = "{*}:[sc][ea][sc]*"
+
+    public enum KeyspaceEntry: Sendable { case session, cache }
+
+    /// The tenant part and kind of a `{T}:session:...` or `{T}:cache:...` key; `nil` for any
+    /// other key. The caller validates the tenant part.
+    public static func keyspaceEntry(_ key: String) -> (tenant: Substring, kind: KeyspaceEntry)? {
+        guard key.hasPrefix("{"), let close = key.firstIndex(of: "}") else { return nil }
+        let rest = key[key.index(after: close)...]
+        let tenant = key[key.index(after: key.startIndex)..<close]
+        if rest.hasPrefix(":session:") { return (tenant, .session) }
+        if rest.hasPrefix(":cache:") { return (tenant, .cache) }
+        return nil
+    }
 
     /// The tenant part of a `{T}:meta` key found by SCAN: `nil` unless the key has exactly that
     /// shape; the caller validates the id and counts it as malformed when it breaks the pattern.

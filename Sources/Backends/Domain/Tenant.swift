@@ -63,9 +63,11 @@ public struct TenantState: Equatable, Sendable {
     public var keys: KeyCounts
     /// Key ids, key hashes or route names that broke the contract: skipped, and counted here.
     public var skippedEntries: Int
+    /// Sessions and cache entries, from the last complete count; `nil` until one completed.
+    public var keyspace: KeyspaceCounts?
 
     public init(id: TenantID, meta: Reading<TenantMeta>, routes: [RouteReading], throttles: [Throttle],
-                budget: Reading<BudgetState>?, keys: KeyCounts, skippedEntries: Int = 0) {
+                budget: Reading<BudgetState>?, keys: KeyCounts, skippedEntries: Int = 0, keyspace: KeyspaceCounts? = nil) {
         self.id = id
         self.meta = meta
         self.routes = routes
@@ -73,6 +75,7 @@ public struct TenantState: Equatable, Sendable {
         self.budget = budget
         self.keys = keys
         self.skippedEntries = skippedEntries
+        self.keyspace = keyspace
     }
 
     /// Requests across all routes in their current windows (routes with readable counters).
@@ -101,10 +104,28 @@ public struct FleetSnapshot: Equatable, Sendable {
     /// Tenant ids found in the index or by SCAN that broke the contract's pattern.
     public let malformedTenantIDs: Int
     public let takenAt: Double
+    /// When the count behind the tenants' `keyspace` completed; `nil` before the first one.
+    public let keyspaceAsOf: Double?
+    /// Why the last step of that count failed, if it did.
+    public let keyspaceProblem: String?
 
-    public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double) {
+    public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double, keyspaceAsOf: Double? = nil, keyspaceProblem: String? = nil) {
         self.tenants = tenants
         self.malformedTenantIDs = malformedTenantIDs
         self.takenAt = takenAt
+        self.keyspaceAsOf = keyspaceAsOf
+        self.keyspaceProblem = keyspaceProblem
+    }
+}
+
+/// A tenant's end-user sessions (`{T}:session:*`) and response-cache entries (`{T}:cache:*`):
+/// counted by a SCAN that walks the keyspace a step per refresh, so they lag by up to one walk.
+public struct KeyspaceCounts: Equatable, Sendable {
+    public var sessions: Int
+    public var cacheEntries: Int
+
+    public init(sessions: Int = 0, cacheEntries: Int = 0) {
+        self.sessions = sessions
+        self.cacheEntries = cacheEntries
     }
 }

@@ -42,7 +42,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Throt
         let now = clock.now()
         let o = overrides.withLock { $0 }
         return FleetSnapshot(tenants: tenants.map { state(of: $0, now: now, overrides: o) },
-                             malformedTenantIDs: 0, takenAt: now)
+                             malformedTenantIDs: 0, takenAt: now, keyspaceAsOf: Self.countedAt(now))
     }
 
     public func tenant(_ id: TenantID) async throws(BackendError) -> TenantState {
@@ -54,6 +54,21 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Throt
     public func keys(of id: TenantID) async throws(BackendError) -> [APIKey] {
         guard let t = tenants.first(where: { $0.id == id }) else { throw .notFound("tenant \(id)") }
         return t.keys
+    }
+
+    public func keyspace(of id: TenantID) async throws(BackendError) -> KeyspaceCounts {
+        guard let t = tenants.first(where: { $0.id == id }) else { throw .notFound("tenant \(id)") }
+        return keyspace(of: t, now: clock.now())
+    }
+
+    /// The demo "completes" a count of sessions and cache entries every minute.
+    static func countedAt(_ now: Double) -> Double { (now / 60).rounded(.down) * 60 }
+
+    /// Sessions follow the tenant's traffic; cache entries its size, drifting minute by minute.
+    private func keyspace(of t: DemoTenant, now: Double) -> KeyspaceCounts {
+        let minute = Int64(Self.countedAt(now))
+        let drift = 0.8 + 0.4 * unit(stableHash(seed, [t.id.rawValue, "keyspace"], [minute]))
+        return KeyspaceCounts(sessions: Int(t.weight * Self.fleetRate * 90 * drift), cacheEntries: Int(t.weight * 250_000 * drift))
     }
 
     // MARK: AuditReading
@@ -117,7 +132,8 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Throt
         }
         var counts = KeyCounts()
         for k in t.keys { counts.add(k, now: now) }
-        return TenantState(id: t.id, meta: .ok(t.meta), routes: routes, throttles: throttles, budget: budget, keys: counts)
+        return TenantState(id: t.id, meta: .ok(t.meta), routes: routes, throttles: throttles, budget: budget, keys: counts,
+                           keyspace: keyspace(of: t, now: now))
     }
 }
 

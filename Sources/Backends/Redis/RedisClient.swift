@@ -7,13 +7,38 @@ public protocol RedisCommands: Sendable {
     /// per command, in order. `decode` runs on the connection's thread as each reply is read.
     /// Error replies are values; only transport failures throw.
     func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T]
-    /// Every key matching `pattern`, by SCAN over every (master) node.
-    func scanKeys(matching pattern: String) async throws(BackendError) -> [String]
+    /// One SCAN step from `cursor` (on one node of a cluster): the keys it found and where the
+    /// next step starts, `nil` once every (master) node has been walked.
+    func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage
     /// Where it points, with the password redacted.
     var label: String { get }
 }
 
+/// Where a SCAN walk stands: the node (always 0 on a standalone server) and its cursor.
+public struct ScanCursor: Equatable, Sendable {
+    public var node: Int
+    public var cursor: String
+    public static let start = ScanCursor(node: 0, cursor: "0")
+}
+
+public struct ScanPage: Sendable {
+    public var keys: [String]
+    public var next: ScanCursor?
+}
+
 extension RedisCommands {
+    /// Every key matching `pattern`, by a whole SCAN walk.
+    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
+        var keys: [String] = []
+        var cursor: ScanCursor? = .start
+        while let c = cursor {
+            let page = try await scan(from: c, matching: pattern, count: 1000)
+            keys += page.keys
+            cursor = page.next
+        }
+        return keys
+    }
+
     /// The replies as value trees.
     public func pipeline(_ commands: [RedisCommand]) async throws(BackendError) -> [RedisValue] {
         try await pipeline(commands, decode: \.value)
@@ -87,22 +112,12 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         }
     }
 
-    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
-        try await onQueue { () throws(BackendError) in
-            try self.withConnection { c throws(BackendError) in
-                var keys: [String] = []
-                var cursor = "0"
-                repeat {
-                    let reply = try c.pipeline([RedisCommand(["SCAN", cursor, "MATCH", pattern, "COUNT", "1000"])])[0]
-                    if let e = reply.errorMessage { throw .failed("SCAN: \(SafeText.clean(e))") }
-                    guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array
-                    else { throw .failed("SCAN: unexpected reply") }
-                    keys += batch.compactMap(\.string)
-                    cursor = next
-                } while cursor != "0"
-                return keys
-            }
-        }
+    public func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
+        let reply = try await pipeline([["SCAN", cursor.cursor, "MATCH", pattern, "COUNT", String(count)]])[0]
+        if let e = reply.errorMessage { throw .failed("SCAN: \(SafeText.clean(e))") }
+        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array
+        else { throw .failed("SCAN: unexpected reply") }
+        return ScanPage(keys: batch.compactMap(\.string), next: next == "0" ? nil : ScanCursor(node: cursor.node, cursor: next))
     }
 
     /// Runs `body` on the worker queue.

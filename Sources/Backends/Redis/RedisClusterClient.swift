@@ -68,11 +68,16 @@ public final class RedisClusterClient: RedisCommands {
         case redirect(Redirect)
     }
 
-    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
+    /// Walks the masters in address order, one after another. A slot map that changes during a
+    /// walk can make it miss or repeat keys, as SCAN itself may.
+    public func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
         try await refreshSlotsIfStale()
-        var keys: [String] = []
-        for client in clientsForAllNodes() { keys += try await client.scanKeys(matching: pattern) }
-        return keys
+        let nodes = state.withLock { $0.nodes }.sorted()
+        guard cursor.node < nodes.count else { return ScanPage(keys: [], next: nil) }
+        var page = try await client(for: nodes[cursor.node]).scan(from: ScanCursor(node: 0, cursor: cursor.cursor), matching: pattern, count: count)
+        page.next = page.next.map { ScanCursor(node: cursor.node, cursor: $0.cursor) }
+            ?? (cursor.node + 1 < nodes.count ? ScanCursor(node: cursor.node + 1, cursor: "0") : nil)
+        return page
     }
 
     // MARK: Routing
@@ -171,10 +176,6 @@ public final class RedisClusterClient: RedisCommands {
         }
     }
 
-    private func clientsForAllNodes() -> [RedisClient] {
-        state.withLock { $0.nodes }.map { client(for: $0) }
-    }
-
     /// The key a command is routed by: its first key (for EVAL/EVALSHA, the first of KEYS).
     static func routingKey(_ command: [String]) -> String? {
         let name = command.first?.uppercased()
@@ -264,7 +265,7 @@ public final class RedisAuto: RedisCommands {
         try await resolve().pipeline(commands, decode: decode)
     }
 
-    public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
-        try await resolve().scanKeys(matching: pattern)
+    public func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
+        try await resolve().scan(from: cursor, matching: pattern, count: count)
     }
 }

@@ -17,6 +17,7 @@ public final class RedisGateway: FleetReading, TenantReading {
     private let clock: any Clock
     private let coldInterval: Double
     private let cache = Mutex(Cache())
+    private let keyspace = KeyspaceCounter()
     static let scanCacheSeconds = 60.0
     static let keyFields = ["state", "expires_at", "grace_until"]
     static let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
@@ -152,8 +153,13 @@ public final class RedisGateway: FleetReading, TenantReading {
         for id in ids {
             if let box = known[id], now < box.value.expires { fresh.append((id, box)) } else { stale.append(id) }
         }
-        let full = try await readFull(stale, now: now)
-        let (hot, checks) = try await readHot(fresh, now: now, prefix: checkIndex ? [Self.countIndex] : [])
+        // The slow counts: one SCAN step per refresh. A failed step is reported and retried on
+        // the next refresh; the last complete counts stand meanwhile.
+        var problem: String?
+        do throws(BackendError) { try await keyspace.step(redis, now: now) } catch { problem = error.message }
+        let counts = keyspace.published
+        let full = try await readFull(stale, now: now, keyspace: counts?.counts)
+        let (hot, checks) = try await readHot(fresh, now: now, keyspace: counts?.counts, prefix: checkIndex ? [Self.countIndex] : [])
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
@@ -163,7 +169,8 @@ public final class RedisGateway: FleetReading, TenantReading {
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
-        return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now)
+        return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
+                             keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem)
     }
 
     static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
@@ -203,12 +210,17 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     public func tenant(_ id: TenantID) async throws(BackendError) -> TenantState {
         let now = clock.now()
-        guard let state = try await readFull([id], now: now).first else { throw .notFound("tenant \(id)") }
+        guard let state = try await readFull([id], now: now, keyspace: keyspace.published?.counts).first else { throw .notFound("tenant \(id)") }
         if case .bad = state.meta, state.routes.isEmpty, state.budget == nil, state.keys.total == 0 {
             let exists = try await redis.pipeline([["EXISTS", KeySchema.meta(id)]])[0]
             if exists == .integer(0) { throw .notFound("tenant \(id): no \(KeySchema.meta(id)) in Redis") }
         }
         return state
+    }
+
+    public func keyspace(of tenant: TenantID) async throws(BackendError) -> KeyspaceCounts {
+        KeyspaceCounts(sessions: try await redis.scanKeys(matching: KeySchema.sessionPattern(tenant)).count,
+                       cacheEntries: try await redis.scanKeys(matching: KeySchema.cachePattern(tenant)).count)
     }
 
     public func keys(of tenant: TenantID) async throws(BackendError) -> [APIKey] {
@@ -221,7 +233,8 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     // MARK: Full read: both tiers, two round trips for any number of tenants
 
-    private func readFull(_ ids: [TenantID], now: Double) async throws(BackendError) -> [TenantState] {
+    /// `keyspace`: the last complete session and cache counts, when there are any.
+    private func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?) async throws(BackendError) -> [TenantState] {
         if ids.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         var first: [[String]] = []
@@ -293,7 +306,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             }
             let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let stored = ColdBox(cold)
-            out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, now: now) { j, route, start in
+            out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
             })
             cache.withLock { $0.cold[t] = stored }
@@ -304,7 +317,8 @@ public final class RedisGateway: FleetReading, TenantReading {
     // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
 
     /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
-    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
+    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
+                         prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         // Per tenant: the MGET of its counters (when it has policies), the HMGET of its budget and
@@ -350,7 +364,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             }
             let budget = RedisParse.budget(r1[budgetAt[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let counters = policies.isEmpty ? .numbers([]) : r1[budgetAt[i] - 1]
-            out.append(Self.assemble(t, box, throttles: throttles, budget: budget, now: now) { j, route, start in
+            out.append(Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
             })
         }
@@ -368,7 +382,7 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     /// One tenant's state from its cold data and hot readings. `counter(j, route, windowStart)`
     /// reads the counter of the `j`th policy.
-    static func assemble(_ t: TenantID, _ box: ColdBox, throttles: ThrottleReadings, budget: Reading<BudgetState>?, now: Double,
+    static func assemble(_ t: TenantID, _ box: ColdBox, throttles: ThrottleReadings, budget: Reading<BudgetState>?, keyspace: KeyspaceCounts?, now: Double,
                          counter: (Int, Route, Int64) -> Reading<Int>) -> TenantState {
         let cold = box.value
         var live: [Throttle] = []
@@ -399,6 +413,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         if live.count > 1 { live.sort { $0.route < $1.route } }
         var keys = KeyCounts()
         for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
-        return TenantState(id: t, meta: cold.meta, routes: routes, throttles: live, budget: budget, keys: keys, skippedEntries: cold.skipped)
+        return TenantState(id: t, meta: cold.meta, routes: routes, throttles: live, budget: budget, keys: keys, skippedEntries: cold.skipped,
+                           keyspace: keyspace)
     }
 }

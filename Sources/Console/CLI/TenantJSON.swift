@@ -6,10 +6,15 @@ import Views
 struct FleetJSON: Encodable {
     let taken_at: Double
     let malformed_tenant_ids: Int
+    /// When the incremental count of sessions and cache entries last completed (null: not yet).
+    let keyspace_counted_at: Double?
+    let keyspace_error: String?
     let tenants: [TenantJSON]
     init(_ f: FleetSnapshot) {
         taken_at = f.takenAt
         malformed_tenant_ids = f.malformedTenantIDs
+        keyspace_counted_at = f.keyspaceAsOf
+        keyspace_error = f.keyspaceProblem
         tenants = f.tenants.map(TenantJSON.init)
     }
 }
@@ -41,6 +46,8 @@ struct TenantJSON: Encodable {
     let keys: [String: Int]
     let keys_expiring_soon: Int
     let skipped_entries: Int
+    let sessions: Int?
+    let cache_entries: Int?
 
     init(_ t: TenantState) {
         tenant_id = t.id.rawValue
@@ -84,6 +91,8 @@ struct TenantJSON: Encodable {
         keys = Dictionary(uniqueKeysWithValues: KeyState.allCases.map { ($0.rawValue, t.keys[$0]) })
         keys_expiring_soon = t.keys.expiringSoon
         skipped_entries = t.skippedEntries
+        sessions = t.keyspace?.sessions
+        cache_entries = t.keyspace?.cacheEntries
     }
 }
 
@@ -130,6 +139,7 @@ enum TenantText {
         let counts = KeyState.allCases.map { "\($0.rawValue) \(t.keys[$0])" }.joined(separator: ", ")
         out.append("keys    \(counts)" + (t.keys.expiringSoon > 0 ? "; \(t.keys.expiringSoon) expiring within 7 days" : ""))
         if t.skippedEntries > 0 { out.append("        \(t.skippedEntries) entries broke the contract and were skipped") }
+        if let k = t.keyspace { out.append("keyspace  \(k.sessions) sessions, \(k.cacheEntries) cache entries") }
         return out
     }
 }

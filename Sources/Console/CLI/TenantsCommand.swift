@@ -33,6 +33,7 @@ struct TenantsCommand: AsyncParsableCommand {
             if fleet.malformedTenantIDs > 0 {
                 Output.note("\(fleet.malformedTenantIDs) tenant ids in Redis break the contract's pattern and were skipped")
             }
+            if let problem = fleet.keyspaceProblem { Output.note("counting sessions and cache entries failed: \(problem)") }
         }
     }
 
@@ -46,7 +47,10 @@ struct TenantsCommand: AsyncParsableCommand {
         func run() async throws {
             let id = try TenantID(tenant)
             let clock = SystemClock()
-            let state = try await source.makeBackend(clock: clock, context: try config.resolve()).tenants.tenant(id)
+            let tenants = try source.makeBackend(clock: clock, context: try config.resolve()).tenants
+            var state = try await tenants.tenant(id)
+            // One-shot: no incremental count has run, so count this tenant's keys now (a SCAN walk).
+            if state.keyspace == nil { state.keyspace = try await tenants.keyspace(of: id) }
             if json {
                 try Output.json(TenantJSON(state))
                 return

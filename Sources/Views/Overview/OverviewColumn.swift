@@ -3,7 +3,7 @@ import Backends
 /// The overview's columns as data: title, width, alignment, priority (lower numbers survive narrow
 /// terminals), how a tenant becomes a cell, and how it sorts.
 public enum OverviewColumn: String, CaseIterable, Sendable {
-    case tenant, tier, status, requests, hottest, load, denied, budget, reset, active, rotating, retired, revoked, expired
+    case tenant, tier, status, requests, hottest, load, denied, budget, reset, sessions, cache, active, rotating, retired, revoked, expired
 
     public var title: String {
         switch self {
@@ -16,6 +16,8 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
         case .denied: "DENIED"
         case .budget: "BUDGET"
         case .reset: "RESET"
+        case .sessions: "SESS"
+        case .cache: "CACHE"
         case .active: "ACT"
         case .rotating: "ROT"
         case .retired: "RET"
@@ -36,6 +38,7 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
         case .denied: 6
         case .budget: 6
         case .reset: 6
+        case .sessions, .cache: 5
         case .active, .rotating, .retired, .revoked, .expired: 3
         }
     }
@@ -50,8 +53,8 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
         case .hottest, .status: 1
         case .reset, .active: 2
         case .expired, .rotating: 3
-        case .tier: 4
-        case .revoked, .retired: 5
+        case .tier, .sessions: 4
+        case .revoked, .retired, .cache: 5
         }
     }
 
@@ -95,6 +98,12 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
         case .reset:
             guard let b = t.budget?.value else { return ("-", .dim) }
             return (Format.duration(b.resetIn), .dim)
+        case .sessions:
+            guard let k = t.keyspace else { return ("-", .dim) }   // not counted yet
+            return (Format.count(k.sessions), .normal)
+        case .cache:
+            guard let k = t.keyspace else { return ("-", .dim) }
+            return (Format.count(k.cacheEntries), .normal)
         case .active: return keyCell(t.keys[.active], .normal, t.keys.expiringSoon > 0 ? .warn : nil)
         case .rotating: return keyCell(t.keys[.rotating], .normal, nil)
         case .retired: return keyCell(t.keys[.retired], .dim, nil)
@@ -120,6 +129,8 @@ public enum OverviewColumn: String, CaseIterable, Sendable {
         case .denied: return cmp(a.denied, b.denied)
         case .budget: return cmp(a.budget?.value?.percentUsed ?? -1, b.budget?.value?.percentUsed ?? -1)
         case .reset: return cmp(a.budget?.value?.resetIn ?? .infinity, b.budget?.value?.resetIn ?? .infinity)
+        case .sessions: return cmp(a.keyspace?.sessions ?? -1, b.keyspace?.sessions ?? -1)
+        case .cache: return cmp(a.keyspace?.cacheEntries ?? -1, b.keyspace?.cacheEntries ?? -1)
         case .active: return cmp(a.keys[.active], b.keys[.active])
         case .rotating: return cmp(a.keys[.rotating], b.keys[.rotating])
         case .retired: return cmp(a.keys[.retired], b.keys[.retired])

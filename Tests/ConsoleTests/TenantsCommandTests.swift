@@ -21,6 +21,7 @@ struct TenantsCommandTests {
         s.budget(acme, limit: 1000, used: 250)
         s.key(acme, try KeyID("k1"), state: .active)
         s.commands.append(["HSET", "{acme}:meta", "name", "Acme \u{1B}[31mEvil\u{7}"])
+        s.commands += [["SET", "{acme}:session:1", "x"], ["SET", "{acme}:session:2", "x"], ["SET", "{acme}:cache:q", "x"]]
         _ = try await client.pipeline([["FLUSHDB"]] + s.commands)
     }
 
@@ -39,10 +40,14 @@ struct TenantsCommandTests {
         #expect(routes[0]["effective_limit"] as? Int == 50)
         #expect(routes[0]["denied"] as? Int == 80)
         #expect((tenants[0]["budget"] as? [String: Any])?["percent_used"] as? Double == 25)
+        // One refresh of a small keyspace is a whole SCAN walk: the counts are there.
+        #expect(tenants[0]["sessions"] as? Int == 2 && tenants[0]["cache_entries"] as? Int == 1)
+        #expect(doc["keyspace_counted_at"] is Double)
 
         let show = try Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL()])
         #expect(show.status == 0)
         #expect(show.stdout.contains("chat.completions") && show.stdout.contains("50 for"))
+        #expect(show.stdout.contains("sessions 2, cache entries 1"))
         // Hostile bytes in data never reach the terminal raw.
         #expect(!show.stdout.contains("\u{1B}") && !show.stdout.contains("\u{7}"))
         #expect(show.stdout.contains("\\x1B[31mEvil\\x07"))

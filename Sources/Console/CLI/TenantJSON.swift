@@ -139,7 +139,7 @@ enum TenantText {
         let counts = KeyState.allCases.map { "\($0.rawValue) \(t.keys[$0])" }.joined(separator: ", ")
         out.append("keys    \(counts)" + (t.keys.expiringSoon > 0 ? "; \(t.keys.expiringSoon) expiring within 7 days" : ""))
         if t.skippedEntries > 0 { out.append("        \(t.skippedEntries) entries broke the contract and were skipped") }
-        if let k = t.keyspace { out.append("keyspace  \(k.sessions) sessions, \(k.cacheEntries) cache entries") }
+        if let k = t.keyspace { out.append("keyspace  sessions \(k.sessions), cache entries \(k.cacheEntries)") }
         return out
     }
 }

@@ -47,7 +47,7 @@ start_redis() { # start_redis NAME PORT [extra args]
 start() {
     mkdir -p "$dir"
     local redis_port; redis_port=$(free_port)
-    start_redis redis "$redis_port"
+    start_redis redis "$redis_port" --databases 32   # one database per test that writes
 
     local nodes=() ports=()
     for i in 1 2 3; do

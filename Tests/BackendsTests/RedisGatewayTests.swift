@@ -171,7 +171,22 @@ struct RedisGatewayTests {
         _ = try await gw.fleet()
         _ = try await client.pipeline([["HSET", "{acme}:apikey:k_active", "state", "revoked"]])
         let acme = try #require(try await gw.fleet().tenants.first { $0.id.rawValue == "acme" })
-        #expect(acme.keys[.revoked] == 2 && acme.keys[.active] == 1)
+        #expect(acme.keys[.revoked] == 2 && acme.keys[.active] == 1, "\(acme.keys)")
+    }
+
+    @Test func coldDataRidesInTheHotReadAndNewPoliciesServeFromTheNextRefresh() async throws {
+        let (client, _) = try await Self.standalone(db: 16)
+        let now = Int64(SystemClock().now())
+        try await Self.seed(client, .standard(now: now))
+        let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)), coldInterval: 0)   // due every refresh
+        func acme() async throws -> TenantState { try #require(try await gw.fleet().tenants.first { $0.id.rawValue == "acme" }) }
+        func chatLimit(_ t: TenantState) -> Int? { t.routes.first { $0.route.rawValue == "chat.completions" }?.state.value?.policy.limit }
+        #expect(chatLimit(try await acme()) == 600)
+        _ = try await client.pipeline([["HSET", "{acme}:limits", "chat.completions", "900/60"], ["HSET", "{acme}:meta", "name", "Acme Two"]])
+        let first = try await acme()      // read by the old policies: the new ones are not applied yet
+        #expect(chatLimit(first) == 600 && first.meta.value?.name == "ACME")
+        let second = try await acme()
+        #expect(chatLimit(second) == 900 && second.meta.value?.name == "Acme Two")
     }
 
     @Test func tenantDetailAndKeys() async throws {

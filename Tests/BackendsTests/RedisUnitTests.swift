@@ -69,3 +69,21 @@ import Testing
         #expect(c.arguments == ["SET", "k", "", "é\r\n"])
     }
 }
+
+@Suite struct ColdReadScheduleTests {
+    @Test func eachTenantHasItsPhaseAndTheFleetIsSpreadEvenly() throws {
+        let now = 1_800_000_000.5, interval = 30.0
+        var perSecond = [Int](repeating: 0, count: 30)
+        for i in 0..<3000 {
+            let t = try TenantID("tenant-\(i)")
+            let next = RedisGateway.nextColdRead(t, after: now, interval: interval)
+            #expect(next > now && next <= now + interval)
+            // Read again at its time, the tenant keeps its phase: exactly one interval later.
+            #expect(RedisGateway.nextColdRead(t, after: next, interval: interval) == next + interval)
+            perSecond[Int(next - now - 1e-9)] += 1
+        }
+        // About 100 re-reads in each second of the interval, never a burst of the whole fleet.
+        #expect(perSecond.allSatisfy { (50...150).contains($0) }, "\(perSecond)")
+        #expect(RedisGateway.nextColdRead(try TenantID("a"), after: now, interval: 0) == now)   // 0: every refresh
+    }
+}

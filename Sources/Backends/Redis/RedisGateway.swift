@@ -41,10 +41,24 @@ public final class RedisGateway: FleetReading, TenantReading {
     /// Shares one tenant's cold data between refreshes without copying it.
     final class ColdBox: Sendable {
         let value: Cold
+        /// Key names of the hot read, built once per cold read instead of on every refresh.
+        let hotKeys: HotKeys
         /// The last hot commands built for this tenant: reused until one of its windows rolls
         /// over or the month changes.
-        private let commands = Mutex<HotCommands?>(nil)
-        init(_ value: Cold) { self.value = value }
+        private let commands: Mutex<HotCommands?>
+
+        /// A re-read whose policies did not change keeps the `previous` box's key names and
+        /// commands.
+        init(_ value: Cold, previous: ColdBox? = nil) {
+            self.value = value
+            if let previous, RedisGateway.samePolicies(previous.value.policies, value.policies) {
+                hotKeys = previous.hotKeys
+                commands = Mutex(previous.commands.withLock { $0 })
+            } else {
+                hotKeys = HotKeys(value.tenant, value.policies)
+                commands = Mutex(nil)
+            }
+        }
 
         struct HotCommands {
             /// `MGET` of the current windows' counters; `nil` when the tenant has no policies.
@@ -61,14 +75,14 @@ public final class RedisGateway: FleetReading, TenantReading {
                 var from = Double(month.start), until = Double(month.next.start)
                 var mget = ["MGET"]
                 mget.reserveCapacity(value.policies.count + 1)
-                for (prefix, (_, policy)) in zip(value.hotKeys.counterPrefixes, value.policies) {
+                for (prefix, (_, policy)) in zip(hotKeys.counterPrefixes, value.policies) {
                     let start = policy.windowStart(at: now)
                     mget.append(prefix + String(start))
                     from = max(from, Double(start))
                     until = min(until, Double(start + Int64(policy.window)))
                 }
                 let built = HotCommands(mget: value.policies.isEmpty ? nil : RedisCommand(mget),
-                                        budget: RedisCommand(["HMGET", value.hotKeys.budgetPrefix + month.description] + RedisGateway.budgetFields),
+                                        budget: RedisCommand(["HMGET", hotKeys.budgetPrefix + month.description] + RedisGateway.budgetFields),
                                         from: from, until: until)
                 cached = built
                 return built
@@ -79,16 +93,17 @@ public final class RedisGateway: FleetReading, TenantReading {
     /// What changes rarely, kept per tenant between refreshes.
     struct Cold: Sendable {
         var meta: Reading<TenantMeta>
-        var policies: [(Route, LimitPolicy)] {
-            didSet { hotKeys = HotKeys(tenant, policies) }
-        }
+        var policies: [(Route, LimitPolicy)]
         var badRoutes: [RouteReading]
         var keys: [KeyMeta]
         var skipped: Int
         var expires: Double
         let tenant: TenantID
-        /// Key names of the hot read, built once per cold read instead of on every refresh.
-        private(set) var hotKeys: HotKeys
+
+        /// One key's `HMGET state expires_at grace_until` reply; a broken one is skipped and counted.
+        mutating func addKey(_ reply: RedisValue) {
+            if let k = RedisParse.keyMeta(reply) { keys.append(k) } else { skipped += 1 }
+        }
 
         init(tenant: TenantID, meta: Reading<TenantMeta>, expires: Double) {
             self.tenant = tenant
@@ -98,7 +113,6 @@ public final class RedisGateway: FleetReading, TenantReading {
             badRoutes = []
             keys = []
             skipped = 0
-            hotKeys = HotKeys(tenant, [])
         }
     }
 
@@ -148,29 +162,40 @@ public final class RedisGateway: FleetReading, TenantReading {
             cache.withLock { $0.index = stored }
         }
         let ids = index!.ids
-        let known = cache.withLock { c in c.cold }
-        var stale: [TenantID] = [], fresh: [(TenantID, ColdBox)] = []
+        let cached = cache.withLock { c in c.cold }
+        // New tenants are read in full; known ones by the hot read, which re-reads the cold data
+        // of those whose turn it is.
+        var new: [TenantID] = [], known: [(id: TenantID, box: ColdBox, due: Bool)] = []
         for id in ids {
-            if let box = known[id], now < box.value.expires { fresh.append((id, box)) } else { stale.append(id) }
+            if let box = cached[id] { known.append((id, box, now >= box.value.expires)) } else { new.append(id) }
         }
         // The slow counts: one SCAN step per refresh. A failed step is reported and retried on
         // the next refresh; the last complete counts stand meanwhile.
         var problem: String?
         do throws(BackendError) { try await keyspace.step(redis, now: now) } catch { problem = error.message }
         let counts = keyspace.published
-        let full = try await readFull(stale, now: now, keyspace: counts?.counts)
-        let (hot, checks) = try await readHot(fresh, now: now, keyspace: counts?.counts, prefix: checkIndex ? [Self.countIndex] : [])
+        let full = try await readFull(new, now: now, keyspace: counts?.counts)
+        let (hot, checks) = try await readHot(known, now: now, keyspace: counts?.counts, prefix: checkIndex ? [Self.countIndex] : [])
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
         // Both lists keep the id order (in the steady state `full` is empty).
         let tenants = full.isEmpty ? hot : hot.isEmpty ? full : Self.merge(full, hot)
-        if known.count > ids.count {   // forget deleted tenants
+        if cached.count > ids.count {   // forget deleted tenants
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
                              keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem)
+    }
+
+    /// When a tenant's cold data is read again: once per `interval`, at a phase of its own, so
+    /// each refresh re-reads an even share of the fleet (about `n / interval` tenants a second)
+    /// instead of all of it at once.
+    static func nextColdRead(_ t: TenantID, after now: Double, interval: Double) -> Double {
+        guard interval > 0 else { return now }
+        let phase = interval * unit(stableHash(0, [t.rawValue]))
+        return ((now - phase) / interval).rounded(.down) * interval + phase + interval
     }
 
     static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
@@ -240,9 +265,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         var first: [[String]] = []
         first.reserveCapacity(ids.count * 4)
         for t in ids {
-            first.append(["HGETALL", KeySchema.meta(t)])
-            first.append(["HGETALL", KeySchema.limits(t)])
-            first.append(["SMEMBERS", KeySchema.apiKeys(t)])
+            first += Self.coldCommands(t)
             first.append(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields)
         }
         let r1 = try await redis.pipeline(first)
@@ -251,31 +274,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         var keyIDs: [[KeyID]] = []
         var second: [[String]] = []
         for (i, t) in ids.enumerated() {
-            var cold = Cold(tenant: t, meta: RedisParse.meta(t, r1[i * 4]),
-                            expires: now + coldInterval * (0.75 + 0.25 * unit(stableHash(0, [t.rawValue]))))
-            switch RedisParse.hashOrProblem(r1[i * 4 + 1], key: KeySchema.limits(t)) {
-            case .bad(let problem):
-                cold.badRoutes.append(RouteReading(route: .all, state: .bad(problem)))
-            case .ok(let limits):
-                var policies: [(Route, LimitPolicy)] = []
-                for (field, value) in limits.sorted(by: { $0.key < $1.key }) {
-                    guard let route = try? Route(field) else { cold.skipped += 1; continue }
-                    do throws(ValidationError) {
-                        policies.append((route, try LimitPolicy(parsing: value)))
-                    } catch {
-                        cold.badRoutes.append(RouteReading(route: route, state: .bad(error.description)))
-                    }
-                }
-                cold.policies = policies
-            }
-            var ids: [KeyID] = []
-            if let members = r1[i * 4 + 2].array {
-                for m in members {
-                    if let s = m.string, let k = try? KeyID(s) { ids.append(k) } else { cold.skipped += 1 }
-                }
-            } else if r1[i * 4 + 2].errorMessage != nil {
-                cold.skipped += 1
-            }
+            let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
             for (route, policy) in cold.policies {
                 second.append(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))])
                 second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields)
@@ -301,7 +300,7 @@ public final class RedisGateway: FleetReading, TenantReading {
             throttles.all = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
             cursor += 1
             for _ in keyIDs[i] {
-                if let k = RedisParse.keyMeta(r2[cursor]) { cold.keys.append(k) } else { cold.skipped += 1 }
+                cold.addKey(r2[cursor])
                 cursor += 1
             }
             let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
@@ -314,10 +313,52 @@ public final class RedisGateway: FleetReading, TenantReading {
         return out
     }
 
+    static func samePolicies(_ a: [(Route, LimitPolicy)], _ b: [(Route, LimitPolicy)]) -> Bool {
+        a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+
+    /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`.
+    static func coldCommands(_ t: TenantID) -> [[String]] {
+        [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
+    }
+
+    /// A tenant's cold data from the replies to `coldCommands`, and the ids of its keys, whose
+    /// `HMGET ... keyFields` replies then go to `Cold.addKey`.
+    private func parseCold(_ t: TenantID, meta: RedisValue, limits: RedisValue, members: RedisValue, now: Double) -> (Cold, [KeyID]) {
+        var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: Self.nextColdRead(t, after: now, interval: coldInterval))
+        switch RedisParse.hashOrProblem(limits, key: KeySchema.limits(t)) {
+        case .bad(let problem):
+            cold.badRoutes.append(RouteReading(route: .all, state: .bad(problem)))
+        case .ok(let limits):
+            var policies: [(Route, LimitPolicy)] = []
+            for (field, value) in limits.sorted(by: { $0.key < $1.key }) {
+                guard let route = try? Route(field) else { cold.skipped += 1; continue }
+                do throws(ValidationError) {
+                    policies.append((route, try LimitPolicy(parsing: value)))
+                } catch {
+                    cold.badRoutes.append(RouteReading(route: route, state: .bad(error.description)))
+                }
+            }
+            cold.policies = policies
+        }
+        var ids: [KeyID] = []
+        if let list = members.array {
+            for m in list {
+                if let s = m.string, let k = try? KeyID(s) { ids.append(k) } else { cold.skipped += 1 }
+            }
+        } else if members.errorMessage != nil {
+            cold.skipped += 1
+        }
+        return (cold, ids)
+    }
+
     // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
 
     /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
-    private func readHot(_ tenants: [(TenantID, ColdBox)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
+    /// A tenant whose cold data is `due` has it read again in the same two pipelines. The new data
+    /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
+    /// so the new data serves from the next refresh on.
+    private func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
                          prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
@@ -325,31 +366,53 @@ public final class RedisGateway: FleetReading, TenantReading {
         // the EXISTS of its throttles, commands built once per window and kept in its ColdBox.
         var first = prefix
         var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it, its EXISTS follows it
+        var coldAt: [Int: Int] = [:]   // due tenant -> its cold commands
         first.reserveCapacity(prefix.count + tenants.count * 3)
         budgetAt.reserveCapacity(tenants.count)
-        for (_, box) in tenants {
+        for (i, (t, box, due)) in tenants.enumerated() {
             let commands = box.hotCommands(at: now, month: month)
             if let mget = commands.mget { first.append(mget) }
             budgetAt.append(first.count)
             first.append(commands.budget)
-            first.append(box.value.hotKeys.exists)
+            first.append(box.hotKeys.exists)
+            if due {
+                coldAt[i] = first.count
+                first += Self.coldCommands(t).map(RedisCommand.init)
+            }
         }
         let r1 = try await redis.pipeline(first, decode: HotReply.init)
 
-        // Throttles are rare: read them only for tenants that have one.
+        // Throttles are rare: read them only for tenants that have one. Due tenants' key hashes
+        // come along.
         var second: [[String]] = []
         var throttleAt = [Int](repeating: -1, count: tenants.count)
-        for (i, (t, box)) in tenants.enumerated() {
+        var renewed: [(index: Int, cold: Cold, keys: [KeyID], at: Int)] = []
+        for (i, (t, box, _)) in tenants.enumerated() {
+            if let c = coldAt[i] {
+                let (cold, keys) = parseCold(t, meta: r1[c].value, limits: r1[c + 1].value, members: r1[c + 2].value, now: now)
+                renewed.append((i, cold, keys, second.count))
+                for k in keys { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+            }
             guard case .integer(let n) = r1[budgetAt[i] + 1], n > 0 else { continue }
             throttleAt[i] = second.count
             for (route, _) in box.value.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
             second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
         }
         let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
+        var renewedBox: [Int: ColdBox] = [:]
+        if !renewed.isEmpty {
+            for var r in renewed {
+                for j in r.keys.indices { r.cold.addKey(r2[r.at + j]) }
+                renewedBox[r.index] = ColdBox(r.cold, previous: tenants[r.index].box)
+            }
+            cache.withLock { c in for (i, box) in renewedBox { c.cold[tenants[i].id] = box } }
+        }
 
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
-        for (i, (t, box)) in tenants.enumerated() {
+        for (i, (t, cachedBox, _)) in tenants.enumerated() {
+            var box = cachedBox
+            if let renewed = renewedBox[i], Self.samePolicies(renewed.value.policies, box.value.policies) { box = renewed }
             let policies = box.value.policies
             var throttles = ThrottleReadings()
             if r1[budgetAt[i] + 1].integer == nil {

@@ -131,9 +131,10 @@ enum RedisParse {
 
 /// A hot read's reply (MGET, HMGET, EXISTS, SCARD), decoded straight from hiredis's buffers into
 /// numbers when it has the expected shape. Anything else keeps its general form, for the parsers
-/// to report.
+/// to report and for the cold reads that ride in the same pipeline.
 enum HotReply: Sendable {
-    /// An array whose elements are all whole numbers >= 0 or nil.
+    /// An array whose elements are all nil or whole numbers >= 0 written canonically (no leading
+    /// zero), so `value` gives back exactly the strings Redis sent.
     case numbers([Int?])
     case integer(Int64)
     case other(RedisValue)
@@ -148,7 +149,7 @@ enum HotReply: Sendable {
                 guard let e = reply[i] else { self = .other(reply.value); return }
                 if e.kind == .null {
                     numbers.append(nil)
-                } else if let n = e.decimal {
+                } else if let n = e.decimal, e.bytes.count == 1 || e.bytes.first != UInt8(ascii: "0") {
                     numbers.append(n)
                 } else {
                     self = .other(reply.value)
@@ -161,6 +162,15 @@ enum HotReply: Sendable {
     }
 
     var integer: Int64? { if case .integer(let n) = self { n } else { nil } }
+
+    /// The reply as a value tree, exactly as the general decoding would have given it.
+    var value: RedisValue {
+        switch self {
+        case .numbers(let n): .array(n.map { $0.map { .string(String($0)) } ?? .null })
+        case .integer(let i): .integer(i)
+        case .other(let v): v
+        }
+    }
 
     /// The message of an error reply.
     var errorText: String? { if case .other(let v) = self { v.errorMessage } else { nil } }

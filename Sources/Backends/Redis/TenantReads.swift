@@ -1,0 +1,189 @@
+/// The two ways the gateway reads tenants: in full (both tiers, for tenants it does not know yet
+/// and for the detail screen) and hot (every refresh, for the tenants it knows), and how a
+/// tenant's state is assembled from what they read.
+extension RedisGateway {
+    // MARK: Full read: both tiers, two round trips for any number of tenants
+
+    /// `keyspace`: the last complete session and cache counts, when there are any.
+    func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?) async throws(BackendError) -> [TenantState] {
+        if ids.isEmpty { return [] }
+        let month = YearMonth(containing: Int64(now.rounded(.down)))
+        var first: [[String]] = []
+        first.reserveCapacity(ids.count * 4)
+        for t in ids {
+            first += Self.coldCommands(t)
+            first.append(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields)
+        }
+        let r1 = try await redis.pipeline(first)
+
+        var colds: [Cold] = []
+        var keyIDs: [[KeyID]] = []
+        var second: [[String]] = []
+        for (i, t) in ids.enumerated() {
+            let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
+            for (route, policy) in cold.policies {
+                second.append(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))])
+                second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields)
+            }
+            second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
+            for k in ids { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+            colds.append(cold)
+            keyIDs.append(ids)
+        }
+        let r2 = try await redis.pipeline(second)
+
+        var cursor = 0
+        var out: [TenantState] = []
+        out.reserveCapacity(ids.count)
+        for (i, t) in ids.enumerated() {
+            var cold = colds[i]
+            let counterAt = cursor
+            var throttles = ThrottleReadings()
+            for (j, (route, _)) in cold.policies.enumerated() {
+                throttles.routes.append(RedisParse.throttle(r2[counterAt + 2 * j + 1], route: route, key: KeySchema.throttle(t, route)))
+            }
+            cursor += 2 * cold.policies.count
+            throttles.all = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
+            cursor += 1
+            for _ in keyIDs[i] {
+                cold.addKey(r2[cursor])
+                cursor += 1
+            }
+            let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let stored = ColdBox(cold)
+            out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
+                RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
+            })
+            cache.withLock { $0.cold[t] = stored }
+        }
+        return out
+    }
+
+    // MARK: Hot read: counters, budget, throttles of tenants whose cold data is cached
+
+    /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
+    /// A tenant whose cold data is `due` has it read again in the same two pipelines. The new data
+    /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
+    /// so the new data serves from the next refresh on.
+    func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
+                         prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
+        if tenants.isEmpty && prefix.isEmpty { return ([], []) }
+        let month = YearMonth(containing: Int64(now.rounded(.down)))
+        // Per tenant: the MGET of its counters (when it has policies), the HMGET of its budget and
+        // the EXISTS of its throttles, commands built once per window and kept in its ColdBox.
+        var first = prefix
+        var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it, its EXISTS follows it
+        var coldAt: [Int: Int] = [:]   // due tenant -> its cold commands
+        first.reserveCapacity(prefix.count + tenants.count * 3)
+        budgetAt.reserveCapacity(tenants.count)
+        for (i, (t, box, due)) in tenants.enumerated() {
+            let commands = box.hotCommands(at: now, month: month)
+            if let mget = commands.mget { first.append(mget) }
+            budgetAt.append(first.count)
+            first.append(commands.budget)
+            first.append(box.hotKeys.exists)
+            if due {
+                coldAt[i] = first.count
+                first += Self.coldCommands(t).map(RedisCommand.init)
+            }
+        }
+        let r1 = try await redis.pipeline(first, decode: HotReply.init)
+
+        // Throttles are rare: read them only for tenants that have one. Due tenants' key hashes
+        // come along.
+        var second: [[String]] = []
+        var throttleAt = [Int](repeating: -1, count: tenants.count)
+        var renewed: [(index: Int, cold: Cold, keys: [KeyID], at: Int)] = []
+        for (i, (t, box, _)) in tenants.enumerated() {
+            if let c = coldAt[i] {
+                let (cold, keys) = parseCold(t, meta: r1[c].value, limits: r1[c + 1].value, members: r1[c + 2].value, now: now)
+                renewed.append((i, cold, keys, second.count))
+                for k in keys { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+            }
+            guard case .integer(let n) = r1[budgetAt[i] + 1], n > 0 else { continue }
+            throttleAt[i] = second.count
+            for (route, _) in box.value.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
+            second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
+        }
+        let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
+        var renewedBox: [Int: ColdBox] = [:]
+        if !renewed.isEmpty {
+            for var r in renewed {
+                for j in r.keys.indices { r.cold.addKey(r2[r.at + j]) }
+                renewedBox[r.index] = ColdBox(r.cold, previous: tenants[r.index].box)
+            }
+            cache.withLock { c in for (i, box) in renewedBox { c.cold[tenants[i].id] = box } }
+        }
+
+        var out: [TenantState] = []
+        out.reserveCapacity(tenants.count)
+        for (i, (t, cachedBox, _)) in tenants.enumerated() {
+            var box = cachedBox
+            if let renewed = renewedBox[i], Self.samePolicies(renewed.value.policies, box.value.policies) { box = renewed }
+            let policies = box.value.policies
+            var throttles = ThrottleReadings()
+            if r1[budgetAt[i] + 1].integer == nil {
+                throttles.all = .bad("throttles: " + (r1[budgetAt[i] + 1].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
+            }
+            if throttleAt[i] >= 0 {
+                let at = throttleAt[i]
+                for (j, (route, _)) in policies.enumerated() {
+                    throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
+                }
+                throttles.all = RedisParse.throttle(r2[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
+            }
+            let budget = RedisParse.budget(r1[budgetAt[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let counters = policies.isEmpty ? .numbers([]) : r1[budgetAt[i] - 1]
+            out.append(Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
+                RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
+            })
+        }
+        return (out, Array(r1.prefix(prefix.count)))
+    }
+
+    // MARK: Assembly
+
+    /// A tenant's throttle readings: `_all`, and one per policy route in `cold.policies` order.
+    /// `routes` is empty when none was read because the tenant has none.
+    struct ThrottleReadings {
+        var all: Reading<Throttle?> = .ok(nil)
+        var routes: [Reading<Throttle?>] = []
+    }
+
+    /// One tenant's state from its cold data and hot readings. `counter(j, route, windowStart)`
+    /// reads the counter of the `j`th policy.
+    static func assemble(_ t: TenantID, _ box: ColdBox, throttles: ThrottleReadings, budget: Reading<BudgetState>?, keyspace: KeyspaceCounts?, now: Double,
+                         counter: (Int, Route, Int64) -> Reading<Int>) -> TenantState {
+        let cold = box.value
+        var live: [Throttle] = []
+        if case .ok(let th?) = throttles.all, th.isLive(at: now) { live.append(th) }
+        var routes: [RouteReading] = []
+        routes.reserveCapacity(cold.badRoutes.count + cold.policies.count)
+        for j in cold.policies.indices {
+            let (route, policy) = cold.policies[j]
+            let routeThrottle = j < throttles.routes.count ? throttles.routes[j] : .ok(nil)
+            if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
+            // The first problem wins: the counter's, the route throttle's, then `_all`'s.
+            let state: Reading<WindowState>
+            switch counter(j, route, policy.windowStart(at: now)) {
+            case .bad(let why): state = .bad(why)
+            case .ok(let count):
+                switch (routeThrottle, throttles.all) {
+                case (.bad(let why), _), (_, .bad(let why)): state = .bad(why)
+                case (.ok(nil), .ok(nil)): state = .ok(WindowState(policy: policy, count: count, throttles: [], now: now))
+                case (.ok(let rt), .ok(let at)): state = .ok(WindowState(policy: policy, count: count, throttles: [rt, at].compactMap { $0 }, now: now))
+                }
+            }
+            routes.append(RouteReading(route: route, state: state))
+        }
+        if !cold.badRoutes.isEmpty {   // policies are already in route order
+            routes += cold.badRoutes
+            routes.sort { $0.route < $1.route }
+        }
+        if live.count > 1 { live.sort { $0.route < $1.route } }
+        var keys = KeyCounts()
+        for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
+        return TenantState(id: t, meta: cold.meta, routes: routes, throttles: live, budget: budget, keys: keys, skippedEntries: cold.skipped,
+                           keyspace: keyspace)
+    }
+}

@@ -250,3 +250,23 @@ import Foundation
         #expect(AppView.render(app).text.contains("throttle: read-only mode"))
     }
 }
+
+@Suite struct KeyspaceCountTests {
+    /// Until the first SCAN walk completes the SESS and CACHE cells say nothing, and the header
+    /// says why; a failing walk is named.
+    @Test func countsNotYetCompletedOrFailingAreSaid() async throws {
+        let demo = try await DemoGateway(seed: 1, clock: FixedClock(1_795_800_047)).fleet()
+        var uncounted = demo.tenants
+        for i in uncounted.indices { uncounted[i].keyspace = nil }
+        var app = AppModel(width: 140, height: 30, now: 1_795_800_047, source: "redis://127.0.0.1:6379")
+        _ = app.update(.fleet(FleetSnapshot(tenants: uncounted, malformedTenantIDs: 0, takenAt: 1_795_800_047)))
+        let counting = AppView.render(app).text
+        #expect(counting.contains("SESS/CACHE counting") && counting.contains("SESS CACHE"))
+        #expect(OverviewColumn.sessions.cell(uncounted[0]).0 == "-")
+        _ = app.update(.fleet(FleetSnapshot(tenants: uncounted, malformedTenantIDs: 0, takenAt: 1_795_800_048, keyspaceProblem: "SCAN: NOPERM")))
+        #expect(AppView.render(app).text.contains("SESS/CACHE counts failing"))
+        _ = app.update(.fleet(demo))
+        #expect(!AppView.render(app).text.contains("SESS/CACHE c"))
+        #expect(OverviewColumn.sessions.cell(demo.tenants[0]).0 != "-")
+    }
+}

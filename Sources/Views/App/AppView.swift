@@ -45,7 +45,11 @@ public enum AppView {
             let exhausted = s.tenants.filter { $0.budget?.value?.level == .exhausted }.count
             if exhausted > 0 { parts.append("\(exhausted) out of budget") }
             if s.malformedTenantIDs > 0 { parts.append("\(s.malformedTenantIDs) malformed ids skipped") }
-            if s.keyspaceProblem != nil { parts.append("SESS/CACHE counts failing") }
+            if s.keyspaceProblem != nil {
+                parts.append("SESS/CACHE counts failing")
+            } else if s.keyspaceAsOf == nil {
+                parts.append("SESS/CACHE counting")   // the first SCAN walk has not completed
+            }
         }
         let room = max(0, rightX - x - 1)
         grid.put(Fit.text(" " + parts.joined(separator: " · "), room), x: x, y: 0, role: .bar, maxWidth: room)

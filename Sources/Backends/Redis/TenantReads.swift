@@ -66,7 +66,7 @@ extension RedisGateway {
     /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
     /// so the new data serves from the next refresh on.
     func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
-                         prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
+                 prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         // Per tenant: the MGET of its counters (when it has policies), the HMGET of its budget and

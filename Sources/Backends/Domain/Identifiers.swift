@@ -26,10 +26,10 @@ public struct TenantID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public let rawValue: String
 
     public init(_ raw: String) throws(ValidationError) {
-        let bytes = Array(raw.utf8)
+        let bytes = raw.utf8   // read in place: ids are validated by the thousand on every refresh
         let lowerOrDigit: (UInt8) -> Bool = { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) }
-        guard (1...63).contains(bytes.count),
-              lowerOrDigit(bytes[0]), lowerOrDigit(bytes[bytes.count - 1]),
+        guard (1...63).contains(bytes.count), let first = bytes.first, let last = bytes.last,
+              lowerOrDigit(first), lowerOrDigit(last),
               bytes.allSatisfy({ lowerOrDigit($0) || $0 == 0x2D })
         else { throw ValidationError(field: "tenant_id", value: raw, rule: Self.rule) }
         rawValue = raw
@@ -46,7 +46,7 @@ public struct Route: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: String
 
     public init(_ raw: String) throws(ValidationError) {
-        let bytes = Array(raw.utf8)
+        let bytes = raw.utf8
         guard (1...128).contains(bytes.count), bytes.allSatisfy({ isAlnum($0) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2F || $0 == 0x2D })
         else { throw ValidationError(field: "route", value: raw, rule: Self.rule) }
         rawValue = raw
@@ -62,7 +62,7 @@ public struct KeyID: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let rawValue: String
 
     public init(_ raw: String) throws(ValidationError) {
-        let bytes = Array(raw.utf8)
+        let bytes = raw.utf8
         guard (1...64).contains(bytes.count), bytes.allSatisfy({ isAlnum($0) || $0 == 0x5F || $0 == 0x2D })
         else { throw ValidationError(field: "key_id", value: raw, rule: Self.rule) }
         rawValue = raw

@@ -11,6 +11,9 @@ extension RedisGateway {
         /// The last hot commands built for this tenant: reused until one of its windows rolls
         /// over or the month changes.
         private let commands: Mutex<HotCommands?>
+        /// `HMGET` of each throttle (the policies' routes, then `_all`), built the first time the
+        /// tenant has a throttle.
+        private let throttleReads: Mutex<[RedisCommand]?>
 
         /// A re-read whose policies did not change keeps the `previous` box's key names and
         /// commands.
@@ -19,9 +22,21 @@ extension RedisGateway {
             if let previous, RedisGateway.samePolicies(previous.value.policies, value.policies) {
                 hotKeys = previous.hotKeys
                 commands = Mutex(previous.commands.withLock { $0 })
+                throttleReads = Mutex(previous.throttleReads.withLock { $0 })
             } else {
                 hotKeys = HotKeys(value.tenant, value.policies)
                 commands = Mutex(nil)
+                throttleReads = Mutex(nil)
+            }
+        }
+
+        func throttleCommands() -> [RedisCommand] {
+            throttleReads.withLock { cached in
+                if let c = cached { return c }
+                let t = value.tenant
+                let built = (value.policies.map(\.0) + [.all]).map { RedisCommand(["HMGET", KeySchema.throttle(t, $0)] + RedisGateway.throttleFields) }
+                cached = built
+                return built
             }
         }
 

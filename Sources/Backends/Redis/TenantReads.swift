@@ -91,19 +91,18 @@ extension RedisGateway {
 
         // Throttles are rare: read them only for tenants that have one. Due tenants' key hashes
         // come along.
-        var second: [[String]] = []
+        var second: [RedisCommand] = []
         var throttleAt = [Int](repeating: -1, count: tenants.count)
         var renewed: [(index: Int, cold: Cold, keys: [KeyID], at: Int)] = []
         for (i, (t, box, _)) in tenants.enumerated() {
             if let c = coldAt[i] {
                 let (cold, keys) = parseCold(t, meta: r1[c].value, limits: r1[c + 1].value, members: r1[c + 2].value, now: now)
                 renewed.append((i, cold, keys, second.count))
-                for k in keys { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+                for k in keys { second.append(RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields)) }
             }
             guard case .integer(let n) = r1[budgetAt[i] + 1], n > 0 else { continue }
             throttleAt[i] = second.count
-            for (route, _) in box.value.policies { second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields) }
-            second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
+            second += box.throttleCommands()
         }
         let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
         var renewedBox: [Int: ColdBox] = [:]

@@ -240,7 +240,7 @@ for _ in 0..<cyclePasses {
 
 // MARK: The SCAN-based way with redis-cli (scripts/bench-scan-baseline.sh), a few runs.
 
-let scanRuns = Int(env["TOLLGATE_BENCH_SCAN_RUNS"] ?? "") ?? 3
+let scanRuns = Int(env["TOLLGATE_BENCH_SCAN_RUNS"] ?? "") ?? 5
 var scanTimes: [Double] = []
 let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("scripts/bench-scan-baseline.sh").path
@@ -268,7 +268,7 @@ print("overview refresh, \(tenantCount) tenants (median of \(rounds) interleaved
 print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count + hotSecond.count) commands")
 
 print("  first screen (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(2 + coldFirst.count + coldSecond.count) commands")
-print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns))")
+print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns); bare hiredis's steady read is \(String(format: "%.1f", s / bh))x faster)")
 print("  console cycle (1 s refreshes,  tollgate \(ms(cc))   bare hiredis \(ms(bcc))   mean of \(cyclePasses) x \(cycle) refreshes: hot tier + 1/\(cycle) of the cold data")
 print("    cold tier every \(cycle) s)")
 print(String(format: "  steady: tollgate / bare hiredis %6.2fx (target <= 1.5x);  redis-cli SCAN / tollgate %6.1fx (target >= 20x)", pairedRatio(hotTimes, bareHotTimes), s / h))

@@ -7,10 +7,13 @@ enum RedisParse {
         return .ok(h)
     }
 
-    static func int(_ text: String?, _ what: String) -> Reading<Int> {
-        guard let text else { return .bad("\(what) is missing") }
-        guard let n = parseDecimal(text) else { return .bad("\(what) \(SafeText.quoted(text, limit: 40)) is not a whole number >= 0") }
-        return .ok(n)
+    /// A field that must be a whole number >= 0.
+    static func number(_ field: Field, _ what: String) -> Reading<Int> {
+        switch field {
+        case .absent: .bad("\(what) is missing")
+        case .number(let n): .ok(n)
+        case .text(let t): .bad("\(what) \(SafeText.quoted(t, limit: 40)) is not a whole number >= 0")
+        }
     }
 
     static func meta(_ t: TenantID, _ reply: RedisValue) -> Reading<TenantMeta> {
@@ -49,8 +52,11 @@ enum RedisParse {
         if let e = reply.errorMessage { return .bad("\(key): \(SafeText.clean(e))") }
         guard let f = reply.array, f.count == 5 else { return .bad("\(key): unexpected reply") }
         if f.allSatisfy({ $0 == .null }) { return .ok(nil) }
-        guard case .ok(let limit) = int(f[0].string, "throttle limit") else { return .bad("\(key): " + int(f[0].string, "limit").problem!) }
-        guard case .ok(let expires) = int(f[1].string, "throttle expires_at") else { return .bad("\(key): " + int(f[1].string, "expires_at").problem!) }
+        let limit: Int, expires: Int
+        switch (number(Field(f[0]), "limit"), number(Field(f[1]), "expires_at")) {
+        case (.ok(let l), .ok(let e)): (limit, expires) = (l, e)
+        case (.bad(let why), _), (_, .bad(let why)): return .bad("\(key): " + why)
+        }
         return .ok(Throttle(route: route, limit: limit, reason: f[2].string ?? "", actor: f[3].string ?? "",
                             setAt: Int64(f[4].string.flatMap { parseDecimal($0) } ?? 0), expiresAt: Int64(expires)))
     }
@@ -77,13 +83,7 @@ enum RedisParse {
     static func budget(_ reply: HotReply, key: () -> String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
         if case .other(let value) = reply, let e = value.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
         guard reply.fieldCount == 6 else { return .bad("\(key()): unexpected reply") }
-        func number(_ i: Int, _ name: String) -> Reading<Int> {
-            switch reply.field(i) {
-            case .absent: .bad("budget \(name) is missing")
-            case .number(let n): .ok(n)
-            case .text(let t): .bad("budget \(name) \(SafeText.quoted(t, limit: 40)) is not a whole number >= 0")
-            }
-        }
+        func number(_ i: Int, _ name: String) -> Reading<Int> { RedisParse.number(reply.field(i), "budget \(name)") }
         if (0..<6).allSatisfy({ reply.field($0) == .absent }) { return nil }
         guard case .ok(let limit) = number(0, "limit") else { return .bad(number(0, "limit").problem!) }
         guard case .ok(let used) = number(1, "used") else { return .bad(number(1, "used").problem!) }

@@ -16,8 +16,8 @@ import Testing
         #expect(KeySchema.budget(acme, month: YearMonth(year: 2026, month: 3)) == "{acme-eu}:budget:2026-03")
         #expect(KeySchema.apiKeys(acme) == "{acme-eu}:apikeys")
         #expect(KeySchema.apiKey(acme, key) == "{acme-eu}:apikey:k_7GQ2M4XW")
-        #expect(KeySchema.sessionPattern(acme) == "{acme-eu}:session:*")
-        #expect(KeySchema.cachePattern(acme) == "{acme-eu}:cache:*")
+        #expect(KeySchema.keyspacePattern(acme) == "{acme-eu}:[sc][ea][sc]*")   // sessions and cache entries
+        #expect(KeySchema.keyspaceScanPattern == "{*}:[sc][ea][sc]*")
     }
 
     @Test func tenantPartOfScannedMetaKeys() {

@@ -20,11 +20,12 @@ public enum KeySchema {
     public static func budgetPrefix(_ t: TenantID) -> String { "{\(t.rawValue)}:budget:" }
     public static func apiKeys(_ t: TenantID) -> String { "{\(t.rawValue)}:apikeys" }
     public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
-    public static func sessionPattern(_ t: TenantID) -> String { "{\(t.rawValue)}:session:*" }
-    public static func cachePattern(_ t: TenantID) -> String { "{\(t.rawValue)}:cache:*" }
-    /// SCAN pattern of every tenant's sessions and cache entries (and a few other shapes, which
-    /// `keyspaceEntry` tells apart). Built from constants only.
-    public static let keyspaceScanPattern = "{*}:[sc][ea][sc]*"
+    /// SCAN pattern of one tenant's sessions (`{T}:session:...`) and cache entries
+    /// (`{T}:cache:...`), and a few other shapes, which `keyspaceEntry` tells apart.
+    public static func keyspacePattern(_ t: TenantID) -> String { "{\(t.rawValue)}" + keyspaceSuffix }
+    /// The same for every tenant. Built from constants only.
+    public static let keyspaceScanPattern = "{*}" + keyspaceSuffix
+    private static let keyspaceSuffix = ":[sc][ea][sc]*"
 
     public enum KeyspaceEntry: Sendable { case session, cache }
 

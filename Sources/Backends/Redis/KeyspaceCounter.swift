@@ -29,19 +29,25 @@ final class KeyspaceCounter: Sendable {
         let page = try await redis.scan(from: cursor, matching: KeySchema.keyspaceScanPattern, count: Self.stepSize)
         walk.withLock { w in
             guard w.cursor == cursor else { return }   // another refresh took this step already
-            for key in page.keys {
-                guard let (part, kind) = KeySchema.keyspaceEntry(key), let id = try? TenantID(String(part)) else { continue }
-                switch kind {
-                case .session: w.counts[id, default: KeyspaceCounts()].sessions += 1
-                case .cache: w.counts[id, default: KeyspaceCounts()].cacheEntries += 1
-                }
-            }
+            Self.tally(page.keys, into: &w.counts)
             if let next = page.next {
                 w.cursor = next
             } else {
                 w.published = Published(counts: w.counts, completedAt: now)
                 w.counts = [:]
                 w.cursor = .start
+            }
+        }
+    }
+
+    /// Counts session and cache keys by tenant. Keys of other shapes, or whose tenant part breaks
+    /// the contract, are not counted.
+    static func tally(_ keys: [String], into counts: inout [TenantID: KeyspaceCounts]) {
+        for key in keys {
+            guard let (part, kind) = KeySchema.keyspaceEntry(key), let id = try? TenantID(String(part)) else { continue }
+            switch kind {
+            case .session: counts[id, default: KeyspaceCounts()].sessions += 1
+            case .cache: counts[id, default: KeyspaceCounts()].cacheEntries += 1
             }
         }
     }

@@ -137,9 +137,11 @@ public final class RedisGateway: FleetReading, TenantReading {
         return state
     }
 
+    /// One SCAN walk over the tenant's session and cache keys.
     public func keyspace(of tenant: TenantID) async throws(BackendError) -> KeyspaceCounts {
-        KeyspaceCounts(sessions: try await redis.scanKeys(matching: KeySchema.sessionPattern(tenant)).count,
-                       cacheEntries: try await redis.scanKeys(matching: KeySchema.cachePattern(tenant)).count)
+        var counts: [TenantID: KeyspaceCounts] = [:]
+        KeyspaceCounter.tally(try await redis.scanKeys(matching: KeySchema.keyspacePattern(tenant)), into: &counts)
+        return counts[tenant] ?? KeyspaceCounts()
     }
 
     public func keys(of tenant: TenantID) async throws(BackendError) -> [APIKey] {

@@ -15,11 +15,11 @@ extension RedisGateway {
         /// tenant has a throttle.
         private let throttleReads: Mutex<[RedisCommand]?>
 
-        /// A re-read whose policies did not change keeps the `previous` box's key names and
-        /// commands.
-        init(_ value: Cold, previous: ColdBox? = nil) {
+        /// A re-read whose policies did not change passes the tenant's `previous` box, whose key
+        /// names and commands it keeps.
+        init(_ value: Cold, reusing previous: ColdBox? = nil) {
             self.value = value
-            if let previous, RedisGateway.samePolicies(previous.value.policies, value.policies) {
+            if let previous {
                 hotKeys = previous.hotKeys
                 commands = Mutex(previous.commands.withLock { $0 })
                 throttleReads = Mutex(previous.throttleReads.withLock { $0 })

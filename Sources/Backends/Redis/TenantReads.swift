@@ -105,20 +105,24 @@ extension RedisGateway {
             second += box.throttleCommands()
         }
         let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
-        var renewedBox: [Int: ColdBox] = [:]
+        var servesNow: [Int: ColdBox] = [:]   // renewed boxes read by the same policies as their counters
         if !renewed.isEmpty {
+            var boxes: [(TenantID, ColdBox)] = []
             for var r in renewed {
                 for j in r.keys.indices { r.cold.addKey(r2[r.at + j]) }
-                renewedBox[r.index] = ColdBox(r.cold, previous: tenants[r.index].box)
+                let old = tenants[r.index].box
+                let same = Self.samePolicies(old.value.policies, r.cold.policies)
+                let box = ColdBox(r.cold, reusing: same ? old : nil)
+                boxes.append((tenants[r.index].id, box))
+                if same { servesNow[r.index] = box }
             }
-            cache.withLock { c in for (i, box) in renewedBox { c.cold[tenants[i].id] = box } }
+            cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } }
         }
 
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
         for (i, (t, cachedBox, _)) in tenants.enumerated() {
-            var box = cachedBox
-            if let renewed = renewedBox[i], Self.samePolicies(renewed.value.policies, box.value.policies) { box = renewed }
+            let box = servesNow[i] ?? cachedBox
             let policies = box.value.policies
             var throttles = ThrottleReadings()
             if r1[budgetAt[i] + 1].integer == nil {

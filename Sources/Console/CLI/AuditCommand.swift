@@ -53,9 +53,7 @@ struct AuditCommand: AsyncParsableCommand {
 
         func emit(_ e: AuditEvent) throws {
             if json {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                FileHandle.standardOutput.write(try encoder.encode(AuditJSON(e)) + Data("\n".utf8))
+                try Output.json(AuditJSON(e))
                 return
             }
             let cells = [AuditJSON.time(e).replacingOccurrences(of: "T", with: " ").replacingOccurrences(of: "Z", with: ""),

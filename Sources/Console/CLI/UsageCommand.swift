@@ -22,11 +22,8 @@ struct UsageCommand: AsyncParsableCommand {
         if json {
             struct Doc: Encodable { let tenant_id: String; let key_id: String?; let last_hour: UsageTotals; let last_day: UsageTotals
                                     let series_start: Int64; let per_minute: [UsageTotals] }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(Doc(tenant_id: id.rawValue, key_id: keyID?.rawValue, last_hour: report.lastHour,
-                                                                   last_day: report.lastDay, series_start: report.seriesStart,
-                                                                   per_minute: report.perMinute)) + Data("\n".utf8))
+            try Output.json(Doc(tenant_id: id.rawValue, key_id: keyID?.rawValue, last_hour: report.lastHour, last_day: report.lastDay,
+                                series_start: report.seriesStart, per_minute: report.perMinute))
             return
         }
         print("usage of \(id)" + (keyID.map { " key \($0)" } ?? ""))

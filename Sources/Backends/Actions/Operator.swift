@@ -30,6 +30,12 @@ public enum ActionRequest: Equatable, Sendable {
     case keyRotate(TenantID, KeyID, grace: Int64)
     case keyRevoke(TenantID, KeyID, reason: String)
 
+    /// The reason a throttle, a raise or a revocation carries to the audit log: blank is refused,
+    /// in the dialogs and on the command line alike.
+    public static func checkReason(_ text: String) throws(ValidationError) {
+        guard !text.allSatisfy(\.isWhitespace) else { throw ValidationError(field: "reason", value: text, rule: "must not be empty") }
+    }
+
     public var tenant: TenantID {
         switch self {
         case .throttleSet(let t, _, _, _, _), .throttleClear(let t, _), .budgetRaise(let t, _, _, _), .keyCreate(let t, _, _, _),

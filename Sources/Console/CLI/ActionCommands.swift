@@ -102,7 +102,7 @@ struct ThrottleCommand: AsyncParsableCommand {
             guard limit >= 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number >= 0") }
             let seconds = try TimeSpan.seconds(duration, field: "--for")
             guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a throttle must expire; use throttle clear to end one") }
-            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIFailure(.usage, "--reason must not be empty") }
+            try ActionRequest.checkReason(reason)
             try await context.run(.throttleSet(t, r, limit: limit, duration: seconds, reason: reason),
                                   confirm: "throttle \(t) \(r) to \(limit) for \(duration)")
         }
@@ -148,7 +148,7 @@ struct BudgetCommand: AsyncParsableCommand {
             guard limit > 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number of tokens > 0") }
             let seconds = try TimeSpan.seconds(duration, field: "--for")
             guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a raise must expire") }
-            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIFailure(.usage, "--reason must not be empty") }
+            try ActionRequest.checkReason(reason)
             try await context.run(.budgetRaise(t, limit: limit, duration: seconds, reason: reason),
                                   confirm: "raise the budget of \(t) to \(limit) tokens for \(duration)")
         }

@@ -96,7 +96,7 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let t = try TenantID(tenant), k = try KeyID(key)
-            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else { throw CLIFailure(.usage, "--reason must not be empty") }
+            try ActionRequest.checkReason(reason)
             _ = try await context.run(.keyRevoke(t, k, reason: reason), confirm: "revoke key \(k) of \(t)")
         }
     }

@@ -42,7 +42,7 @@ public struct ThrottleDialog: Equatable, Sendable {
         do { seconds = try TimeSpan.seconds(fields[1].text, field: "for") } catch { return .failure(error) }
         guard seconds > 0 else { return .failure(ValidationError(field: "for", value: fields[1].text, rule: "a throttle must expire")) }
         let reason = fields[2].text.trimmingCharacters(in: " ")
-        guard !reason.isEmpty else { return .failure(ValidationError(field: "reason", value: "", rule: "must not be empty")) }
+        do { try ActionRequest.checkReason(reason) } catch { return .failure(error) }
         return .success(.throttleSet(tenant, .all, limit: limit, duration: seconds, reason: reason))
     }
 

@@ -63,16 +63,27 @@ try await flush()
 let dbsize = try await client.pipeline([["DBSIZE"]])[0]
 print("seeded \(tenantCount) tenants x \(routes.count) routes, budgets, 5 keys, 2 sessions and a cache entry each: \(dbsize.string ?? "?") keys")
 
-// MARK: The bare hiredis read of the same keys: the same three pipelines, commands precomputed,
+// MARK: The bare hiredis read of the same keys: the same pipelines, commands precomputed,
 // replies freed without decoding. The lower bound for any reader.
 
 final class BareHiredis {
     let ctx: UnsafeMutablePointer<redisContext>
+    let watcher: UnsafeMutablePointer<redisContext>
+    /// With key tracking on, as tollgate's connection has it, so that its `CLIENT CACHING yes`
+    /// before a tracked read is accepted (invalidations go to a subscribed second connection,
+    /// never read: nothing changes during the bench).
     init(host: String, port: Int32) {
         ctx = redisConnect(host, port)!
-        precondition(ctx.pointee.err == 0, "bare connect failed")
+        watcher = redisConnect(host, port)!
+        precondition(ctx.pointee.err == 0 && watcher.pointee.err == 0, "bare connect failed")
+        let reply = Self.command(["CLIENT", "ID"], on: watcher)
+        let id = reply.pointee.integer
+        freeReplyObject(reply)
+        pipeline([["SUBSCRIBE", "__redis__:invalidate"]], on: watcher)
+        pipeline([["CLIENT", "TRACKING", "on", "REDIRECT", String(id), "OPTIN"]])
     }
-    func pipeline(_ commands: [[String]]) {
+    func pipeline(_ commands: [[String]], on ctx: UnsafeMutablePointer<redisContext>? = nil) {
+        let ctx = ctx ?? self.ctx
         // Arguments laid out on the stack, as tollgate's connection does: no allocation per command.
         for c in commands {
             let total = c.reduce(0) { $0 + $1.utf8.count }
@@ -93,7 +104,7 @@ final class BareHiredis {
         }
         for _ in commands {
             var reply: UnsafeMutablePointer<redisReply>?
-            precondition(tg_redis_get_reply(ctx, &reply) == REDIS_OK)
+            precondition(tg_redis_get_reply(ctx, &reply) == REDIS_OK && reply!.pointee.type != REDIS_REPLY_ERROR, "bare read failed")
             freeReplyObject(reply)
         }
     }
@@ -101,15 +112,19 @@ final class BareHiredis {
     /// One step of the same SCAN walk tollgate takes per refresh for its session and cache counts.
     var scanCursor = "0"
     func scanStep() {
-        let args = ["SCAN", scanCursor, "MATCH", KeySchema.keyspaceScanPattern, "COUNT", "5000"]
+        let reply = Self.command(["SCAN", scanCursor, "MATCH", KeySchema.keyspaceScanPattern, "COUNT", "5000"], on: ctx)
+        let cursor = reply.pointee.element[0]!.pointee
+        scanCursor = String(decoding: UnsafeRawBufferPointer(start: cursor.str, count: Int(cursor.len)), as: UTF8.self)
+        freeReplyObject(reply)
+    }
+
+    /// One command, one round trip; the caller frees the reply.
+    static func command(_ args: [String], on ctx: UnsafeMutablePointer<redisContext>) -> UnsafeMutablePointer<redisReply> {
         var lens = args.map { $0.utf8.count }
         let cargs = args.map { strdup($0) }
         defer { cargs.forEach { free($0) } }
         var ptrs = cargs.map { UnsafePointer($0) }
-        let reply = tg_redis_command_argv(ctx, Int32(args.count), &ptrs, &lens)!
-        let cursor = reply.pointee.element[0]!.pointee
-        scanCursor = String(decoding: UnsafeRawBufferPointer(start: cursor.str, count: Int(cursor.len)), as: UTF8.self)
-        freeReplyObject(reply)
+        return tg_redis_command_argv(ctx, Int32(args.count), &ptrs, &lens)!
     }
 }
 
@@ -118,19 +133,25 @@ let bareIndex = [["SMEMBERS", KeySchema.tenantIndex]]
 let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
 let budgetFields = ["limit", "used", "soft_pct", "hard", "temp_limit", "temp_expires_at"]
 let windowStart = try LimitPolicy(limit: 1, window: 60).windowStart(at: Double(now))
-// Cold (full) refresh: meta, policies, key index and budget; then counters, throttles, key hashes.
+// Cold (full) refresh: meta, policies, key index and budget; then the tracked throttle EXISTS,
+// counters, throttles, key hashes.
 var coldFirst: [[String]] = [], coldSecond: [[String]] = []
-// Hot refresh: counters, budget, throttle existence; then the throttles of throttled tenants.
-var hotFirst: [[String]] = [], hotSecond: [[String]] = []
+// Steady refresh: counters and budget. Throttles are known by key tracking: none is read.
+var hotFirst: [[String]] = []
 // The console's cycle: each refresh also re-reads the cold data (meta, policies, key index, then
-// key hashes) of a thirtieth of the fleet, in the same two pipelines.
+// key hashes) of a thirtieth of the fleet, and checks its throttles (a tracked EXISTS, then the
+// throttles of those that have one), in the same two pipelines.
 let cycle = 30
 var cycleFirst = [[[String]]](repeating: [], count: cycle), cycleSecond = [[[String]]](repeating: [], count: cycle)
 for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
-    cycleFirst[i % cycle] += [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
+    let trackedExists = [["CLIENT", "CACHING", "yes"], ["EXISTS"] + routes.sorted().map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)]]
+    let throttleReads = (routes.sorted() + [.all]).map { ["HMGET", KeySchema.throttle(t, $0)] + throttleFields }
+    cycleFirst[i % cycle] += trackedExists + [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
     cycleSecond[i % cycle] += keysOf[t]!.sorted().map { ["HMGET", KeySchema.apiKey(t, $0), "state", "expires_at", "grace_until"] }
+    if i % 50 == 0 { cycleSecond[i % cycle] += throttleReads }
     coldFirst += [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)],
                   ["HMGET", KeySchema.budget(t, month: month)] + budgetFields]
+    coldSecond += trackedExists
     for r in routes.sorted() {
         coldSecond.append(["GET", KeySchema.counter(t, r, windowStart: windowStart)])
         coldSecond.append(["HMGET", KeySchema.throttle(t, r)] + throttleFields)
@@ -140,11 +161,6 @@ for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
 
     hotFirst.append(["MGET"] + routes.sorted().map { KeySchema.counter(t, $0, windowStart: windowStart) })
     hotFirst.append(["HMGET", KeySchema.budget(t, month: month)] + budgetFields)
-    hotFirst.append(["EXISTS"] + routes.sorted().map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)])
-    if i % 50 == 0 {
-        for r in routes.sorted() { hotSecond.append(["HMGET", KeySchema.throttle(t, r)] + throttleFields) }
-        hotSecond.append(["HMGET", KeySchema.throttle(t, .all)] + throttleFields)
-    }
 }
 let bare = BareHiredis(host: host, port: port)
 
@@ -163,6 +179,10 @@ final class CountingRedis: RedisCommands, @unchecked Sendable {
         calls += 1
         return try await inner.scan(from: cursor, matching: pattern, count: count)
     }
+    func changedKeys() async throws(BackendError) -> KeyChanges {   // a PING on the watching connection
+        calls += 1
+        return try await inner.changedKeys()
+    }
 }
 
 let counting = CountingRedis(client)
@@ -173,6 +193,7 @@ precondition(detail.routes.count == 50 && detail.keys.total == 200, "big tenant 
 counting.calls = 0
 let coldCheck = try await countingGateway.fleet()
 let coldTrips = counting.calls
+_ = try await countingGateway.fleet()   // tracking starts: every tenant's throttles are checked once more
 counting.calls = 0
 let hotCheck = try await countingGateway.fleet()
 let hotTrips = counting.calls
@@ -183,7 +204,8 @@ precondition(coldCheck.tenants.count == tenantCount && hotCheck == coldCheck, "f
 // The full refresh is the console's first screen: a gateway that knows no tenant reads both tiers.
 func firstScreen() -> RedisGateway { RedisGateway(redis: client, clock: clock) }
 let hotGateway = RedisGateway(redis: client, clock: clock, coldInterval: 3600)    // the steady state
-_ = try await hotGateway.fleet()
+_ = try await hotGateway.fleet()   // the first screen
+_ = try await hotGateway.fleet()   // tracking starts
 final class SteppingClock: Clock, @unchecked Sendable {
     var instant: Double   // one task reads and steps it
     init(_ instant: Double) { self.instant = instant }
@@ -203,7 +225,7 @@ if let spec = env["TOLLGATE_BENCH_PROFILE"], let n = Int(spec.drop { $0 != ":" }
 }
 @MainActor func bareCold() { bare.pipeline(bareIndex); bare.pipeline(coldFirst); bare.pipeline(coldSecond); bare.scanStep() }
 // The steady refresh checks the index with SCARD inside its first pipeline.
-@MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.pipeline(hotSecond); bare.scanStep() }
+@MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.scanStep() }
 bareCold(); bareHot()   // warm-up
 var coldTimes: [Double] = [], bareColdTimes: [Double] = [], hotTimes: [Double] = [], bareHotTimes: [Double] = [], detailTimes: [Double] = []
 for _ in 0..<rounds {
@@ -232,7 +254,7 @@ for _ in 0..<cyclePasses {
         consoleTimes.append(try await seconds { _ = try await console.fleet() })
         bareConsoleTimes.append(await seconds {
             bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst + cycleFirst[k])
-            bare.pipeline(cycleSecond[k] + hotSecond)
+            bare.pipeline(cycleSecond[k])
             bare.scanStep()
         })
     }
@@ -265,7 +287,7 @@ let cc = mean(consoleTimes), bcc = mean(bareConsoleTimes)
 func ms(_ x: Double) -> String { String(format: "%8.1f ms", x * 1000) }
 print("")
 print("overview refresh, \(tenantCount) tenants (median of \(rounds) interleaved rounds)")
-print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count + hotSecond.count) commands")
+print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count) commands")
 
 print("  first screen (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(2 + coldFirst.count + coldSecond.count) commands")
 print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns); bare hiredis's steady read is \(String(format: "%.1f", s / bh))x faster)")

@@ -40,6 +40,13 @@ public enum KeySchema {
         return nil
     }
 
+    /// The tenant of a `{T}:throttle:...` key, as announced by key tracking; `nil` for any other
+    /// key, or a tenant part that breaks the pattern.
+    public static func tenant(ofThrottleKey key: String) -> TenantID? {
+        guard key.hasPrefix("{"), let close = key.firstIndex(of: "}"), key[close...].hasPrefix("}:throttle:") else { return nil }
+        return try? TenantID(String(key[key.index(after: key.startIndex)..<close]))
+    }
+
     /// The tenant part of a `{T}:meta` key found by SCAN: `nil` unless the key has exactly that
     /// shape; the caller validates the id and counts it as malformed when it breaks the pattern.
     public static func tenantPart(ofMetaKey key: String) -> String? {

@@ -10,6 +10,10 @@ public protocol RedisCommands: Sendable {
     /// One SCAN step from `cursor` (on one node of a cluster): the keys it found and where the
     /// next step starts, `nil` once every (master) node has been walked.
     func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage
+    /// The keys read with `RedisCommand.tracked` that changed since the last call
+    /// (`KeyTracking.swift`). The first call starts tracking and answers `.unknown`, as does a
+    /// client that cannot track. A call takes what it answers: one reader per client may ask.
+    func changedKeys() async throws(BackendError) -> KeyChanges
     /// Where it points, with the password redacted.
     var label: String { get }
 }
@@ -27,6 +31,9 @@ public struct ScanPage: Sendable {
 }
 
 extension RedisCommands {
+    /// Tracking is an optimisation: a client without it answers that anything may have changed.
+    public func changedKeys() async throws(BackendError) -> KeyChanges { .unknown }
+
     /// Every key matching `pattern`, by a whole SCAN walk.
     public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
         var keys: [String] = []
@@ -46,7 +53,7 @@ extension RedisCommands {
 
     /// The same, for commands used once: each is encoded on the way.
     public func pipeline(_ commands: [[String]]) async throws(BackendError) -> [RedisValue] {
-        try await pipeline(commands.map(RedisCommand.init), decode: \.value)
+        try await pipeline(commands.map { RedisCommand($0) }, decode: \.value)
     }
 }
 
@@ -76,9 +83,14 @@ struct Backoff: Sendable {
 /// lazily, and after a failure reconnects no sooner than the backoff allows: in between, calls
 /// fail fast with `.unavailable`, so a poller keeps its last data without a busy loop or a hang.
 public final class RedisClient: RedisCommands, @unchecked Sendable {
-    // Invariant: `connection` and `backoff` are touched only on `queue`.
+    // Invariant: `connection`, `watcher`, `trackingRefused` and `backoff` are touched only on `queue`.
     private let queue: DispatchQueue
     private var connection: RedisConnection?
+    /// Receives the invalidations of `connection`'s tracked keys, once `changedKeys()` started it.
+    private var watcher: InvalidationWatcher?
+    /// The server refused tracking on this connection (an ACL without CLIENT, say): not retried
+    /// until the next connection.
+    private var trackingRefused = false
     private var backoff = Backoff()
     private let url: RedisURL
     private let host: String?
@@ -120,6 +132,31 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         return ScanPage(keys: batch.compactMap(\.string), next: next == "0" ? nil : ScanCursor(node: cursor.node, cursor: next))
     }
 
+    public func changedKeys() async throws(BackendError) -> KeyChanges {
+        try await onQueue { self.drainOrStartTracking() }
+    }
+
+    /// On `queue` only. Without a live connection there is nothing to track yet: the next read
+    /// connects, and the call after it starts tracking.
+    private func drainOrStartTracking() -> KeyChanges {
+        guard let connection, !connection.isBroken else { return .unknown }
+        if let watcher, connection.tracksKeys {
+            if let changes = try? watcher.drain() { return changes }
+            connection.tracksKeys = false   // invalidations may have been lost: track anew
+        }
+        watcher = nil
+        if trackingRefused || connection.trackingLost { return .unknown }
+        do throws(BackendError) {
+            let w = try InvalidationWatcher(try RedisConnection(url, host: host, port: port, timeouts: timeouts))
+            try connection.track(to: w)
+            watcher = w
+        } catch {
+            // Unreachable: tried again on the next call. Refused: not until the next connection.
+            if case .unavailable = error {} else { trackingRefused = true }
+        }
+        return .unknown
+    }
+
     /// Runs `body` on the worker queue.
     private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws(BackendError) -> T) async throws(BackendError) -> T {
         let result: Result<T, BackendError> = await withCheckedContinuation { cont in
@@ -140,6 +177,8 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
             }
             do throws(BackendError) {
                 connection = try RedisConnection(url, host: host, port: port, timeouts: timeouts)
+                watcher = nil   // tracking belonged to the old connection
+                trackingRefused = false
             } catch {
                 backoff.failed(error, at: now)
                 throw error
@@ -152,6 +191,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         } catch {
             if case .unavailable = error {
                 connection = nil
+                watcher = nil
                 backoff.failed(error, at: clock.now())
             }
             throw error

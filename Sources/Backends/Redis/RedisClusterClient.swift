@@ -268,4 +268,9 @@ public final class RedisAuto: RedisCommands {
     public func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
         try await resolve().scan(from: cursor, matching: pattern, count: count)
     }
+
+    /// A cluster does not track keys (yet): its refreshes read every tenant's throttles.
+    public func changedKeys() async throws(BackendError) -> KeyChanges {
+        try await resolve().changedKeys()
+    }
 }

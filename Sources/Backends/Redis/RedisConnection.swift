@@ -42,7 +42,7 @@ final class RedisConnection {
         if let password = url.password { setup.append(url.user.map { ["AUTH", $0, password] } ?? ["AUTH", password]) }
         if url.database != 0 { setup.append(["SELECT", String(url.database)]) }
         if !setup.isEmpty {
-            let replies = try pipeline(setup.map(RedisCommand.init))
+            let replies = try pipeline(setup.map { RedisCommand($0) })
             for r in replies {
                 if let e = r.errorMessage {
                     let denied = e.hasPrefix("WRONGPASS") || e.hasPrefix("NOAUTH") || e.contains("invalid password") || e.hasPrefix("NOPERM")
@@ -55,27 +55,50 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
+    /// Whether the server tracks the keys this connection reads with `RedisCommand.tracked`
+    /// (`KeyTracking.swift`). Such a command is then sent after `CLIENT CACHING yes`.
+    var tracksKeys = false
+    /// Set when the server refused a `CLIENT CACHING yes`: some reads went untracked.
+    private(set) var trackingLost = false
+    private static let cachingYes = RedisCommand(["CLIENT", "CACHING", "yes"])
+
     /// Sends every command, then reads every reply: one round trip. Each reply is handed to
     /// `decode` as hiredis parsed it, then freed. A transport failure throws `.unavailable` and
     /// leaves the connection unusable (the owner drops it).
     func pipeline<T>(_ commands: [RedisCommand], decode: (RedisReply) -> T) throws(BackendError) -> [T] {
+        let tracking = tracksKeys
         for command in commands {
-            let rc = command.resp.withUnsafeBytes { b in
-                redisAppendFormattedCommand(context, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count)
-            }
-            if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
+            if tracking && command.tracked { try append(Self.cachingYes) }
+            try append(command)
         }
         var out: [T] = []
         out.reserveCapacity(commands.count)
-        for _ in commands {
-            var reply: UnsafeMutablePointer<redisReply>?
-            if tg_redis_get_reply(context, &reply) != REDIS_OK || reply == nil {
-                throw .unavailable("redis \(address): \(Self.errorText(context))")
+        for command in commands {
+            if tracking && command.tracked, try nextReply({ $0.kind == .error }) {
+                trackingLost = true
+                tracksKeys = false
             }
-            out.append(decode(RedisReply(reply!)))
-            freeReplyObject(reply)
+            out.append(try nextReply(decode))
         }
         return out
+    }
+
+    /// Queues one command in the output buffer; nothing is sent until a reply is read.
+    func append(_ command: RedisCommand) throws(BackendError) {
+        let rc = command.resp.withUnsafeBytes { b in
+            redisAppendFormattedCommand(context, b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count)
+        }
+        if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
+    }
+
+    /// Sends what is queued, then waits (up to the command timeout) for the next reply.
+    func nextReply<T>(_ decode: (RedisReply) -> T) throws(BackendError) -> T {
+        var reply: UnsafeMutablePointer<redisReply>?
+        if tg_redis_get_reply(context, &reply) != REDIS_OK || reply == nil {
+            throw .unavailable("redis \(address): \(Self.errorText(context))")
+        }
+        defer { freeReplyObject(reply) }
+        return decode(RedisReply(reply!))
     }
 
     func pipeline(_ commands: [RedisCommand]) throws(BackendError) -> [RedisValue] {

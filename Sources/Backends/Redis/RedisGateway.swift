@@ -5,9 +5,11 @@ import Synchronization
 /// and the slow per-tenant counts of sessions and cache entries (a step per refresh).
 ///
 /// A refresh of the fleet (docs/redis.md):
-/// - hot, every refresh: each tenant's current-window counters (one MGET), budget (one HMGET) and
-///   which throttles exist (one EXISTS), plus the throttles themselves for the few tenants that
-///   have any: two round trips for the whole fleet (`TenantReads.swift`);
+/// - hot, every refresh: each tenant's current-window counters (one MGET) and budget (one HMGET),
+///   one round trip for the whole fleet (`TenantReads.swift`). Throttles change rarely: they are
+///   read with key tracking (`KeyTracking.swift`) and read again only for the tenants whose
+///   throttle keys the server announces as changed (one EXISTS, then the throttles themselves
+///   in a second round trip for those that have any), or for all of them when it cannot tell;
 /// - cold, once every `coldInterval` seconds per tenant at a phase of its own: meta, limit
 ///   policies and key metadata, which operators change rarely. They ride in the same two
 ///   pipelines; only tenants seen for the first time are read in full (`TenantCache.swift`);
@@ -30,6 +32,9 @@ public final class RedisGateway: FleetReading, TenantReading {
         var scan: (ids: [String], at: Double)?
         var cold: [TenantID: ColdBox] = [:]
         var index: Index?
+        /// Bumped whenever tracking cannot say what changed: throttles read in an older epoch
+        /// are read again.
+        var trackingEpoch = 0
     }
 
     /// The discovered tenant ids; between cold intervals only `SCARD gw:tenants` is checked.
@@ -77,8 +82,12 @@ public final class RedisGateway: FleetReading, TenantReading {
         var problem: String?
         do throws(BackendError) { try await keyspace.step(redis, now: now) } catch { problem = error.message }
         let counts = keyspace.published
-        let full = try await readFull(new, now: now, keyspace: counts?.counts)
-        let (hot, checks) = try await readHot(known, now: now, keyspace: counts?.counts, prefix: checkIndex ? [Self.countIndex] : [])
+        // Right before the reads: a reconnection after this point fails the refresh instead of
+        // leaving announcements unheard. The first refresh reads everything and needs none.
+        let epoch = known.isEmpty ? cache.withLock { $0.trackingEpoch } : await noteChanges()
+        let full = try await readFull(new, now: now, keyspace: counts?.counts, epoch: epoch)
+        let (hot, checks) = try await readHot(known, now: now, keyspace: counts?.counts, epoch: epoch,
+                                              prefix: checkIndex ? [Self.countIndex] : [])
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
@@ -90,6 +99,20 @@ public final class RedisGateway: FleetReading, TenantReading {
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
                              keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem)
+    }
+
+    /// Drops the known throttles of tenants whose throttle keys changed (all of them when tracking
+    /// cannot tell), and returns the epoch this refresh's readings belong to.
+    private func noteChanges() async -> Int {
+        let changes = (try? await redis.changedKeys()) ?? .unknown
+        return cache.withLock { c in
+            switch changes {
+            case .unknown: c.trackingEpoch += 1
+            case .keys(let keys):
+                for k in keys { if let t = KeySchema.tenant(ofThrottleKey: k) { c.cold[t]?.forgetThrottles() } }
+            }
+            return c.trackingEpoch
+        }
     }
 
     static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
@@ -129,7 +152,8 @@ public final class RedisGateway: FleetReading, TenantReading {
 
     public func tenant(_ id: TenantID) async throws(BackendError) -> TenantState {
         let now = clock.now()
-        guard let state = try await readFull([id], now: now, keyspace: keyspace.published?.counts).first else { throw .notFound("tenant \(id)") }
+        let epoch = cache.withLock { $0.trackingEpoch }
+        guard let state = try await readFull([id], now: now, keyspace: keyspace.published?.counts, epoch: epoch).first else { throw .notFound("tenant \(id)") }
         if case .bad = state.meta, state.routes.isEmpty, state.budget == nil, state.keys.total == 0 {
             let exists = try await redis.pipeline([["EXISTS", KeySchema.meta(id)]])[0]
             if exists == .integer(0) { throw .notFound("tenant \(id): no \(KeySchema.meta(id)) in Redis") }

@@ -14,6 +14,10 @@ extension RedisGateway {
         /// `HMGET` of each throttle (the policies' routes, then `_all`), built the first time the
         /// tenant has a throttle.
         private let throttleReads: Mutex<[RedisCommand]?>
+        /// The tenant's throttles as last read with tracking, and the tracking epoch of that read
+        /// (`Cache.trackingEpoch`). Not carried to a re-read box: a cold re-read checks them again,
+        /// so they are never trusted for longer than the cold interval.
+        private let knownThrottles = Mutex<(readings: ThrottleReadings, epoch: Int)?>(nil)
 
         /// A re-read whose policies did not change passes the tenant's `previous` box, whose key
         /// names and commands it keeps.
@@ -29,6 +33,16 @@ extension RedisGateway {
                 throttleReads = Mutex(nil)
             }
         }
+
+        /// The throttles read in `epoch`, unless a change to one of them was announced since.
+        func throttles(epoch: Int) -> ThrottleReadings? {
+            knownThrottles.withLock { k in k.flatMap { $0.epoch == epoch ? $0.readings : nil } }
+        }
+
+        func keep(_ readings: ThrottleReadings, epoch: Int) { knownThrottles.withLock { $0 = (readings, epoch) } }
+
+        /// A change to one of the tenant's throttle keys was announced.
+        func forgetThrottles() { knownThrottles.withLock { $0 = nil } }
 
         func throttleCommands() -> [RedisCommand] {
             throttleReads.withLock { cached in
@@ -99,7 +113,8 @@ extension RedisGateway {
     struct HotKeys: Sendable {
         /// `rl:{T}:{route}:` per policy; the window start is appended at read time.
         let counterPrefixes: [String]
-        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`
+        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`, tracked: the server announces a
+        /// throttle set, changed, cleared or expired on any of them.
         let exists: RedisCommand
         /// `{T}:budget:`, to which a refresh appends the month.
         let budgetPrefix: String
@@ -107,7 +122,11 @@ extension RedisGateway {
         init(_ t: TenantID, _ policies: [(Route, LimitPolicy)]) {
             counterPrefixes = policies.map { KeySchema.counterPrefix(t, $0.0) }
             budgetPrefix = KeySchema.budgetPrefix(t)
-            exists = RedisCommand(["EXISTS"] + policies.map { KeySchema.throttle(t, $0.0) } + [KeySchema.throttle(t, .all)])
+            exists = Self.throttleExists(t, policies.map(\.0))
+        }
+
+        static func throttleExists(_ t: TenantID, _ routes: [Route]) -> RedisCommand {
+            RedisCommand(["EXISTS"] + routes.map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)], tracked: true)
         }
     }
 

@@ -4,8 +4,9 @@
 extension RedisGateway {
     // MARK: Full read: both tiers, two round trips for any number of tenants
 
-    /// `keyspace`: the last complete session and cache counts, when there are any.
-    func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?) async throws(BackendError) -> [TenantState] {
+    /// `keyspace`: the last complete session and cache counts, when there are any. The throttles
+    /// read are kept as read in tracking `epoch`.
+    func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?, epoch: Int) async throws(BackendError) -> [TenantState] {
         if ids.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         var first: [[String]] = []
@@ -18,15 +19,17 @@ extension RedisGateway {
 
         var colds: [Cold] = []
         var keyIDs: [[KeyID]] = []
-        var second: [[String]] = []
+        var second: [RedisCommand] = []
         for (i, t) in ids.enumerated() {
             let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
+            // Tracks the throttle keys before they are read, so a change after this read is announced.
+            second.append(HotKeys.throttleExists(t, cold.policies.map(\.0)))
             for (route, policy) in cold.policies {
-                second.append(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))])
-                second.append(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields)
+                second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))]))
+                second.append(RedisCommand(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields))
             }
-            second.append(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields)
-            for k in ids { second.append(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields) }
+            second.append(RedisCommand(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields))
+            for k in ids { second.append(RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields)) }
             colds.append(cold)
             keyIDs.append(ids)
         }
@@ -37,6 +40,8 @@ extension RedisGateway {
         out.reserveCapacity(ids.count)
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
+            let tracked = if case .integer = r2[cursor] { true } else { false }   // the EXISTS that tracks the throttles
+            cursor += 1
             let counterAt = cursor
             var throttles = ThrottleReadings()
             for (j, (route, _)) in cold.policies.enumerated() {
@@ -51,6 +56,7 @@ extension RedisGateway {
             }
             let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let stored = ColdBox(cold)
+            if tracked { stored.keep(throttles, epoch: epoch) }
             out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
             })
@@ -64,35 +70,45 @@ extension RedisGateway {
     /// `prefix` commands ride in the first pipeline; their replies come back beside the states.
     /// A tenant whose cold data is `due` has it read again in the same two pipelines. The new data
     /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
-    /// so the new data serves from the next refresh on.
+    /// so the new data serves from the next refresh on. Throttles known in tracking `epoch` are not
+    /// read again.
     func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
-                 prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
+                 epoch: Int, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
-        // Per tenant: the MGET of its counters (when it has policies), the HMGET of its budget and
-        // the EXISTS of its throttles, commands built once per window and kept in its ColdBox.
+        // Per tenant: the MGET of its counters (when it has policies) and the HMGET of its budget,
+        // commands built once per window and kept in its ColdBox; the EXISTS of its throttles when
+        // they are not known.
         var first = prefix
-        var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it, its EXISTS follows it
-        var coldAt: [Int: Int] = [:]   // due tenant -> its cold commands
-        first.reserveCapacity(prefix.count + tenants.count * 3)
+        var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it
+        var known = [ThrottleReadings?](repeating: nil, count: tenants.count)
+        var existsAt: [Int: Int] = [:]   // tenant whose throttles are checked -> its EXISTS
+        var coldAt: [Int: Int] = [:]     // due tenant -> its cold commands
+        first.reserveCapacity(prefix.count + tenants.count * 2)
         budgetAt.reserveCapacity(tenants.count)
         for (i, (t, box, due)) in tenants.enumerated() {
             let commands = box.hotCommands(at: now, month: month)
             if let mget = commands.mget { first.append(mget) }
             budgetAt.append(first.count)
             first.append(commands.budget)
-            first.append(box.hotKeys.exists)
+            // A due tenant's throttles are checked with its cold data: never trusted longer than that.
+            if !due, let k = box.throttles(epoch: epoch) {
+                known[i] = k
+            } else {
+                existsAt[i] = first.count
+                first.append(box.hotKeys.exists)
+            }
             if due {
                 coldAt[i] = first.count
-                first += Self.coldCommands(t).map(RedisCommand.init)
+                first += Self.coldCommands(t).map { RedisCommand($0) }
             }
         }
         let r1 = try await redis.pipeline(first, decode: HotReply.init)
 
-        // Throttles are rare: read them only for tenants that have one. Due tenants' key hashes
-        // come along.
+        // Throttles are rare: read them only for checked tenants that have one. Due tenants' key
+        // hashes come along.
         var second: [RedisCommand] = []
-        var throttleAt = [Int](repeating: -1, count: tenants.count)
+        var throttleAt: [Int: Int] = [:]
         var renewed: [(index: Int, cold: Cold, keys: [KeyID], at: Int)] = []
         for (i, (t, box, _)) in tenants.enumerated() {
             if let c = coldAt[i] {
@@ -100,7 +116,7 @@ extension RedisGateway {
                 renewed.append((i, cold, keys, second.count))
                 for k in keys { second.append(RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields)) }
             }
-            guard case .integer(let n) = r1[budgetAt[i] + 1], n > 0 else { continue }
+            guard let e = existsAt[i], case .integer(let n) = r1[e], n > 0 else { continue }
             throttleAt[i] = second.count
             second += box.throttleCommands()
         }
@@ -121,19 +137,23 @@ extension RedisGateway {
 
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
-        for (i, (t, cachedBox, _)) in tenants.enumerated() {
+        for (i, (t, cachedBox, due)) in tenants.enumerated() {
             let box = servesNow[i] ?? cachedBox
             let policies = box.value.policies
-            var throttles = ThrottleReadings()
-            if r1[budgetAt[i] + 1].integer == nil {
-                throttles.all = .bad("throttles: " + (r1[budgetAt[i] + 1].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
-            }
-            if throttleAt[i] >= 0 {
-                let at = throttleAt[i]
-                for (j, (route, _)) in policies.enumerated() {
-                    throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
+            var throttles = known[i] ?? ThrottleReadings()
+            if let e = existsAt[i] {
+                if r1[e].integer == nil {
+                    throttles.all = .bad("throttles: " + (r1[e].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
+                } else {
+                    if let at = throttleAt[i] {
+                        for (j, (route, _)) in policies.enumerated() {
+                            throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
+                        }
+                        throttles.all = RedisParse.throttle(r2[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
+                    }
+                    // A renewed box with other policies serves from the next refresh, and checks its own.
+                    if !due || servesNow[i] != nil { box.keep(throttles, epoch: epoch) }
                 }
-                throttles.all = RedisParse.throttle(r2[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
             }
             let budget = RedisParse.budget(r1[budgetAt[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let counters = policies.isEmpty ? .numbers([]) : r1[budgetAt[i] - 1]
@@ -148,7 +168,7 @@ extension RedisGateway {
 
     /// A tenant's throttle readings: `_all`, and one per policy route in `cold.policies` order.
     /// `routes` is empty when none was read because the tenant has none.
-    struct ThrottleReadings {
+    struct ThrottleReadings: Sendable {
         var all: Reading<Throttle?> = .ok(nil)
         var routes: [Reading<Throttle?>] = []
     }

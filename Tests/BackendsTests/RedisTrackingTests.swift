@@ -1,0 +1,106 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import Backends
+
+/// Throttles read with key tracking: a steady refresh does not read them, a change the server
+/// announces is read on the next refresh, and lost or refused tracking falls back to reading
+/// every tenant's. Each test has a Redis of its own (`PrivateRedis`): a FLUSHDB by any other test
+/// would announce a flush to every tracking client.
+@Suite(.enabled(if: TestServices.configured, "run through `make test`"))
+struct RedisTrackingTests {
+    /// Passes everything through, and keeps the commands of each pipeline.
+    final class Recording: RedisCommands {
+        let inner: RedisClient
+        private let sent = Mutex<[[String]]>([])
+        init(_ inner: RedisClient) { self.inner = inner }
+        var label: String { inner.label }
+
+        func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
+            sent.withLock { $0 += commands.map(\.arguments) }
+            return try await inner.pipeline(commands, decode: decode)
+        }
+        func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
+            try await inner.scan(from: cursor, matching: pattern, count: count)
+        }
+        func changedKeys() async throws(BackendError) -> KeyChanges { try await inner.changedKeys() }
+
+        /// The commands sent since the last call that read throttles: EXISTS or HMGET of a throttle key.
+        func throttleReads() -> [[String]] {
+            sent.withLock { s in
+                defer { s = [] }
+                return s.filter { ($0[0] == "EXISTS" || $0[0] == "HMGET") && $0[1].contains("}:throttle:") }
+            }
+        }
+    }
+
+    static func start(_ url: (PrivateRedis) -> RedisURL = \.url) async throws -> (PrivateRedis, RedisClient, Recording, RedisGateway, Int64) {
+        let server = try PrivateRedis()
+        try server.start()
+        let admin = RedisClient(server.url)
+        let now = Int64(SystemClock().now())
+        let seed = ContractSeed.standard(now: now)
+        _ = try await PrivateRedis.eventually { try await admin.pipeline(seed.commands) }
+        let recording = Recording(RedisClient(url(server)))
+        return (server, admin, recording, RedisGateway(redis: recording, clock: FixedClock(Double(now)), coldInterval: 3600), now)
+    }
+
+    static func tenant(_ f: FleetSnapshot, _ id: String) throws -> TenantState { try #require(f.tenants.first { $0.id.rawValue == id }) }
+
+    @Test func throttlesAreReadAgainOnlyWhenTheServerAnnouncesAChange() async throws {
+        let (server, admin, redis, gw, now) = try await Self.start()
+        _ = try await gw.fleet()   // the first screen reads them all, untracked: nothing to ask yet
+        _ = try await gw.fleet()   // tracking starts: every tenant's throttles are read again
+        #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4 + 4)
+        let steady = try await gw.fleet()
+        #expect(redis.throttleReads().isEmpty, "a steady refresh reads no throttle")
+        try RedisGatewayTests.expectStandardFleet(steady, now: now)
+
+        // Another client throttles acme's embeddings: only acme's throttles are read again.
+        var change = ContractSeed(now: now)
+        change.throttle("acme", "embeddings", limit: 10, expiresIn: 60)
+        _ = try await admin.pipeline(change.commands)
+        let throttled = try await gw.fleet()
+        let reads = redis.throttleReads()
+        #expect(!reads.isEmpty && reads.allSatisfy { $0[1].hasPrefix("{acme}:") }, "\(reads)")
+        let acme = try Self.tenant(throttled, "acme")
+        #expect(acme.throttles.map(\.route.rawValue) == ["chat.completions", "embeddings"])
+        #expect(acme.routes.first { $0.route.rawValue == "embeddings" }?.state.value?.effectiveLimit == 10)
+
+        // A cleared throttle is announced too.
+        _ = try await admin.pipeline([["DEL", "{acme}:throttle:chat.completions"]])
+        #expect(try Self.tenant(try await gw.fleet(), "acme").throttles.map(\.route.rawValue) == ["embeddings"])
+        #expect(redis.throttleReads().allSatisfy { $0[1].hasPrefix("{acme}:") })
+        _ = try await gw.fleet()
+        #expect(redis.throttleReads().isEmpty)
+
+        // The watching connection is lost: what was announced meanwhile is gone, so every tenant's
+        // throttles are read again.
+        _ = try await admin.pipeline([["CLIENT", "KILL", "TYPE", "pubsub"]])
+        _ = try await admin.pipeline([["HSET", "{globex}:throttle:chat.completions", "limit", "1", "expires_at", String(now + 60)]])
+        let recovered = try await gw.fleet()
+        #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4)
+        #expect(try Self.tenant(recovered, "globex").throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
+        _ = try await gw.fleet()
+        #expect(redis.throttleReads().isEmpty, "tracking resumed")
+        withExtendedLifetime(server) {}
+    }
+
+    @Test func aServerThatRefusesTrackingIsReadInFullEveryRefresh() async throws {
+        // An ACL user without CLIENT: tracking is refused, so nothing can be trusted between refreshes.
+        let (server, admin, redis, gw, now) = try await Self.start { server in
+            var url = server.url
+            url.user = "watcher"
+            url.password = "pw"
+            return url
+        }
+        #expect(try await admin.pipeline([["ACL", "SETUSER", "watcher", "on", ">pw", "~*", "&*", "+@all", "-client"]]) == [.status("OK")])
+        for _ in 0..<3 { _ = try await gw.fleet() }
+        _ = redis.throttleReads()
+        _ = try await admin.pipeline([["HSET", "{globex}:throttle:chat.completions", "limit", "1", "expires_at", String(now + 60)]])
+        let fleet = try await gw.fleet()
+        #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4)
+        #expect(try Self.tenant(fleet, "globex").throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
+        withExtendedLifetime(server) {}
+    }
+}

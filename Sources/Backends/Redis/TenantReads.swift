@@ -171,6 +171,9 @@ extension RedisGateway {
     struct ThrottleReadings: Sendable {
         var all: Reading<Throttle?> = .ok(nil)
         var routes: [Reading<Throttle?>] = []
+
+        /// No throttle, and no problem reading one.
+        var isEmpty: Bool { if routes.isEmpty, case .ok(nil) = all { true } else { false } }
     }
 
     /// One tenant's state from its cold data and hot readings. `counter(j, route, windowStart)`
@@ -180,16 +183,18 @@ extension RedisGateway {
         let cold = box.value
         var live: [Throttle] = []
         if case .ok(let th?) = throttles.all, th.isLive(at: now) { live.append(th) }
+        let unthrottled = throttles.isEmpty   // most tenants: no throttle to weigh on any route
         var routes: [RouteReading] = []
         routes.reserveCapacity(cold.badRoutes.count + cold.policies.count)
         for j in cold.policies.indices {
             let (route, policy) = cold.policies[j]
-            let routeThrottle = j < throttles.routes.count ? throttles.routes[j] : .ok(nil)
+            let routeThrottle: Reading<Throttle?> = j < throttles.routes.count ? throttles.routes[j] : .ok(nil)
             if case .ok(let th?) = routeThrottle, th.isLive(at: now) { live.append(th) }
             // The first problem wins: the counter's, the route throttle's, then `_all`'s.
             let state: Reading<WindowState>
             switch counter(j, route, policy.windowStart(at: now)) {
             case .bad(let why): state = .bad(why)
+            case .ok(let count) where unthrottled: state = .ok(WindowState(policy: policy, count: count, throttles: [], now: now))
             case .ok(let count):
                 switch (routeThrottle, throttles.all) {
                 case (.bad(let why), _), (_, .bad(let why)): state = .bad(why)

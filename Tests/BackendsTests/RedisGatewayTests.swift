@@ -289,6 +289,10 @@ struct RedisClusterTests {
         for i in 0..<6 { seed.route("acme", "route\(i)", policy: "100/60", count: 10 + i) }
         try await RedisGatewayTests.seed(client, seed)
         let gw = RedisGateway(redis: client, clock: FixedClock(Double(now)))
+        // A console on a client of its own: its slot map goes stale, and nothing it reads for the
+        // test's own checks gets tracked on the new master.
+        let watching = RedisGateway(redis: RedisClusterClient(seed: try Self.seedURL()), clock: FixedClock(Double(now)), coldInterval: 3600)
+        for _ in 0..<3 { _ = try await watching.fleet() }   // steady: acme's throttles known by tracking
         func expectAcme() async throws {
             let t = try await gw.tenant(TenantID("acme"))
             #expect(t.routes.compactMap { $0.state.value?.count } == (0..<6).map { 10 + $0 })
@@ -324,6 +328,12 @@ struct RedisClusterTests {
         let after = client.redirects
         try await expectAcme()
         #expect(client.redirects.moved == after.moved && client.redirects.ask == after.ask)
+        // A throttle set on the new master, which never tracked acme's keys for the console: the
+        // MOVED its next refresh meets makes the refresh after it read every throttle again.
+        _ = try await client.pipeline([["HSET", "{acme}:throttle:route0", "limit", "1", "expires_at", String(now + 60)]])
+        _ = try await watching.fleet()
+        let acme = try #require(try await watching.fleet().tenants.first)
+        #expect(acme.throttles.map(\.route.rawValue) == ["route0"])
     }
 
     @Test func throttlesAndBudgetRaisesRunOnTheCluster() async throws {
@@ -345,6 +355,30 @@ struct RedisClusterTests {
         #expect(t.budget?.value?.effectiveLimit == 5000)
         _ = try await writer.apply(.throttleClear(g, .all), by: op, now: now)
         #expect(try await RedisGateway(redis: auto, clock: FixedClock(Double(now))).tenant(g).routes.first?.state.value?.effectiveLimit == 100)
+    }
+
+    /// Each master's client tracks the throttles read on it (this suite runs serialized, so no
+    /// other test flushes the cluster meanwhile).
+    @Test func throttlesAreTrackedOnEveryMaster() async throws {
+        try await Self.flushAll()
+        let now = Int64(SystemClock().now())
+        let redis = RedisTrackingTests.Recording(RedisAuto(try Self.seedURL()))
+        try await RedisGatewayTests.seed(redis, .standard(now: now))
+        let gw = RedisGateway(redis: redis, clock: FixedClock(Double(now)), coldInterval: 3600)
+        _ = try await gw.fleet()
+        _ = try await gw.fleet()   // tracking starts on every master
+        _ = redis.throttleReads()
+        try RedisGatewayTests.expectStandardFleet(try await gw.fleet(), now: now)
+        #expect(redis.throttleReads().isEmpty, "a steady refresh reads no throttle")
+        var change = ContractSeed(now: now)
+        change.throttle("acme", "embeddings", limit: 10, expiresIn: 60)
+        change.throttle("globex", "chat.completions", limit: 1, expiresIn: 60)
+        _ = try await redis.inner.pipeline(change.commands)
+        let fleet = try await gw.fleet()
+        let reads = redis.throttleReads()
+        #expect(Set(reads.map { $0[1].prefix { $0 != "}" } }) == ["{acme", "{globex"], "\(reads)")
+        #expect(fleet.tenants.first { $0.id.rawValue == "acme" }?.throttles.map(\.route.rawValue) == ["chat.completions", "embeddings"])
+        #expect(fleet.tenants.first { $0.id.rawValue == "globex" }?.throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
     }
 
     @Test func keyTransactionsRunOnTheCluster() async throws {

@@ -6,14 +6,14 @@ import Testing
 /// Throttles read with key tracking: a steady refresh does not read them, a change the server
 /// announces is read on the next refresh, and lost or refused tracking falls back to reading
 /// every tenant's. Each test has a Redis of its own (`PrivateRedis`): a FLUSHDB by any other test
-/// would announce a flush to every tracking client.
+/// would announce a flush to every tracking client. The cluster's are in `RedisClusterTests`.
 @Suite(.enabled(if: TestServices.configured, "run through `make test`"))
 struct RedisTrackingTests {
     /// Passes everything through, and keeps the commands of each pipeline.
     final class Recording: RedisCommands {
-        let inner: RedisClient
+        let inner: any RedisCommands
         private let sent = Mutex<[[String]]>([])
-        init(_ inner: RedisClient) { self.inner = inner }
+        init(_ inner: any RedisCommands) { self.inner = inner }
         var label: String { inner.label }
 
         func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {

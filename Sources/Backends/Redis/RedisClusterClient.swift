@@ -3,7 +3,8 @@ import Synchronization
 /// Redis Cluster: the slot map from `CLUSTER SLOTS`, one `RedisClient` per master, commands routed
 /// by the hash slot of their key (the contract's `{tenant}` hash tag keeps a tenant on one node),
 /// one pipeline per node run concurrently, `MOVED` (refresh the map, resend) and `ASK` (resend
-/// with `ASKING` to the named node) followed.
+/// with `ASKING` to the named node) followed. Each node's client tracks the keys read on it
+/// (`KeyTracking.swift`); a slot that moved counts as "anything may have changed".
 public final class RedisClusterClient: RedisCommands {
     private let seed: RedisURL
     private let timeouts: RedisConnection.Timeouts
@@ -18,6 +19,9 @@ public final class RedisClusterClient: RedisCommands {
         var stale = true
         var moved = 0
         var asked = 0
+        /// A redirect, a new slot map or a failed node since the last `changedKeys()`: tracked keys
+        /// may now live on a node that does not track them.
+        var slotsMoved = false
     }
 
     /// Redirections followed so far (for the status line and tests).
@@ -50,16 +54,34 @@ public final class RedisClusterClient: RedisCommands {
                 case .redirect(let redirect):
                     pending.append(index)
                     switch redirect.kind {
-                    case .moved: state.withLock { $0.stale = true; $0.moved += 1 }
+                    case .moved: state.withLock { $0.stale = true; $0.moved += 1; $0.slotsMoved = true }
                     case .ask:
                         asking[index] = redirect.address
-                        state.withLock { $0.asked += 1 }
+                        state.withLock { $0.asked += 1; $0.slotsMoved = true }
                     }
                 }
             }
             if pending.isEmpty { return results.map { $0! } }
         }
         throw .failed("redis cluster: too many redirects (the slot map keeps changing)")
+    }
+
+    /// What every master's client heard since the last call; `.unknown` when any cannot tell, or
+    /// when slots moved (a key tracked on one node may now be written on another).
+    public func changedKeys() async throws(BackendError) -> KeyChanges {
+        let (clients, moved) = state.withLock { s in
+            defer { s.slotsMoved = false }
+            return (s.nodes.compactMap { s.clients[$0] }, s.slotsMoved)
+        }
+        var keys: [String] = []
+        var unknown = moved || clients.isEmpty
+        for c in clients {
+            switch try await c.changedKeys() {
+            case .unknown: unknown = true
+            case .keys(let k): keys += k
+            }
+        }
+        return unknown ? .unknown : .keys(keys)
     }
 
     /// A node's answer to one command: its reply, or where the cluster says the key now lives.
@@ -132,8 +154,10 @@ public final class RedisClusterClient: RedisCommands {
                 group.addTask {
                     var batch: [RedisCommand] = []
                     for (i, ask) in items {
-                        if ask { batch.append(Self.asking) }
-                        batch.append(commands[i])
+                        // ASKING holds for the next command only, so no CLIENT CACHING between them:
+                        // the slot is moving, and the next changedKeys() says so anyway.
+                        if ask { batch += [Self.asking, commands[i].tracked ? RedisCommand(commands[i].arguments) : commands[i]] }
+                        else { batch.append(commands[i]) }
                     }
                     do throws(BackendError) {
                         let replies = try await client.pipeline(batch, decode: decode)
@@ -160,7 +184,7 @@ public final class RedisClusterClient: RedisCommands {
             }
             return failure.map { .failure($0) } ?? .success(all)
         }
-        if case .failure = outcome { state.withLock { $0.stale = true } }  // a failover may have moved slots
+        if case .failure = outcome { state.withLock { $0.stale = true; $0.slotsMoved = true } }  // a failover may have moved slots
         return try outcome.get()
     }
 
@@ -224,6 +248,7 @@ public final class RedisClusterClient: RedisCommands {
             for slot in Int(lo)...Int(hi) { slots[slot] = Int16(index) }
         }
         state.withLock { s in
+            if s.slots != slots || s.nodes != nodes { s.slotsMoved = true }
             s.slots = slots
             s.nodes = nodes
             s.stale = false
@@ -269,7 +294,6 @@ public final class RedisAuto: RedisCommands {
         try await resolve().scan(from: cursor, matching: pattern, count: count)
     }
 
-    /// A cluster does not track keys (yet): its refreshes read every tenant's throttles.
     public func changedKeys() async throws(BackendError) -> KeyChanges {
         try await resolve().changedKeys()
     }

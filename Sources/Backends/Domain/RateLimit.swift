@@ -32,7 +32,9 @@ public struct LimitPolicy: Equatable, Sendable {
 }
 
 /// A live throttle (`{T}:throttle:{route}`): a lower limit with an expiry.
-public struct Throttle: Equatable, Sendable {
+/// Immutable, and a class: every window it limits shares it, so a route's state carries a
+/// reference instead of a copy of its strings (docs/benchmarks.md).
+public final class Throttle: Equatable, Sendable {
     public let route: Route      // a route, or `_all`
     public let limit: Int
     public let reason: String
@@ -50,6 +52,11 @@ public struct Throttle: Equatable, Sendable {
     }
 
     public func isLive(at now: Double) -> Bool { Double(expiresAt) > now }
+
+    public static func == (a: Throttle, b: Throttle) -> Bool {
+        a === b || (a.route == b.route && a.limit == b.limit && a.reason == b.reason && a.actor == b.actor && a.setAt == b.setAt
+            && a.expiresAt == b.expiresAt)
+    }
 }
 
 /// One route's state in the current window, derived from the policy, the counter and throttles.

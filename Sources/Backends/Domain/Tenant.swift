@@ -22,14 +22,15 @@ extension Reading: Equatable where Value: Equatable {}
 public enum Tier: String, Sendable, CaseIterable { case enterprise, smb }
 public enum TenantStatus: String, Sendable, CaseIterable { case active, suspended }
 
-/// `{T}:meta`
-public struct TenantMeta: Equatable, Sendable {
-    public var name: String
-    public var tier: Reading<Tier>
-    public var status: Reading<TenantStatus>
-    public var realm: String
-    public var group: String
-    public var createdAt: Int64?
+/// `{T}:meta`. Immutable, and a class: a tenant's state on every refresh shares the one read
+/// with its cold data instead of copying its strings (docs/benchmarks.md).
+public final class TenantMeta: Equatable, Sendable {
+    public let name: String
+    public let tier: Reading<Tier>
+    public let status: Reading<TenantStatus>
+    public let realm: String
+    public let group: String
+    public let createdAt: Int64?
 
     public init(name: String, tier: Reading<Tier>, status: Reading<TenantStatus>, realm: String, group: String, createdAt: Int64?) {
         self.name = name
@@ -38,6 +39,11 @@ public struct TenantMeta: Equatable, Sendable {
         self.realm = realm
         self.group = group
         self.createdAt = createdAt
+    }
+
+    public static func == (a: TenantMeta, b: TenantMeta) -> Bool {
+        a === b || (a.name == b.name && a.tier == b.tier && a.status == b.status && a.realm == b.realm && a.group == b.group
+            && a.createdAt == b.createdAt)
     }
 }
 

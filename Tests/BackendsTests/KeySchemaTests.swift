@@ -28,6 +28,15 @@ import Testing
         #expect(KeySchema.tenantPart(ofMetaKey: "{acme}:limits") == nil)
     }
 
+    @Test func tenantOfAnnouncedThrottleKeys() throws {
+        #expect(KeySchema.tenant(ofThrottleKey: KeySchema.throttle(try TenantID("acme-eu"), .all)) == (try TenantID("acme-eu")))
+        #expect(KeySchema.tenant(ofThrottleKey: "{acme}:throttle:chat.completions")?.rawValue == "acme")
+        #expect(KeySchema.tenant(ofThrottleKey: "{a*b}:throttle:chat") == nil)       // breaks the tenant pattern
+        #expect(KeySchema.tenant(ofThrottleKey: "{acme}:limits") == nil)
+        #expect(KeySchema.tenant(ofThrottleKey: "acme:throttle:chat") == nil)
+        #expect(KeySchema.tenant(ofThrottleKey: "{acme:throttle:chat") == nil)
+    }
+
     @Test func everyKeyOfATenantSharesOneHashTag() {
         let names = [KeySchema.meta(acme), KeySchema.limits(acme), KeySchema.counter(acme, chat, windowStart: 60),
                      KeySchema.throttle(acme, chat), KeySchema.apiKey(acme, key), KeySchema.apiKeys(acme)]

@@ -7,12 +7,13 @@ enum RedisParse {
         return .ok(h)
     }
 
-    /// A field that must be a whole number >= 0.
-    static func number(_ field: Field, _ what: String) -> Reading<Int> {
+    /// A field that must be a whole number >= 0. `what` names it, and is built only for a problem:
+    /// the budget of every tenant comes through here on every refresh.
+    static func number(_ field: Field, _ what: @autoclosure () -> String) -> Reading<Int> {
         switch field {
-        case .absent: .bad("\(what) is missing")
+        case .absent: .bad("\(what()) is missing")
         case .number(let n): .ok(n)
-        case .text(let t): .bad("\(what) \(SafeText.quoted(t, limit: 40)) is not a whole number >= 0")
+        case .text(let t): .bad("\(what()) \(SafeText.quoted(t, limit: 40)) is not a whole number >= 0")
         }
     }
 
@@ -83,10 +84,13 @@ enum RedisParse {
     static func budget(_ reply: HotReply, key: () -> String, month: YearMonth, now: Double) -> Reading<BudgetState>? {
         if case .other(let value) = reply, let e = value.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
         guard reply.fieldCount == 6 else { return .bad("\(key()): unexpected reply") }
-        func number(_ i: Int, _ name: String) -> Reading<Int> { RedisParse.number(reply.field(i), "budget \(name)") }
+        func number(_ i: Int, _ name: String) -> Reading<Int> { RedisParse.number(reply.field(i), "budget " + name) }
         if (0..<6).allSatisfy({ reply.field($0) == .absent }) { return nil }
-        guard case .ok(let limit) = number(0, "limit") else { return .bad(number(0, "limit").problem!) }
-        guard case .ok(let used) = number(1, "used") else { return .bad(number(1, "used").problem!) }
+        let limit: Int, used: Int
+        switch (number(0, "limit"), number(1, "used")) {
+        case (.ok(let l), .ok(let u)): (limit, used) = (l, u)
+        case (.bad(let why), _), (_, .bad(let why)): return .bad(why)
+        }
         var softPct = 80
         switch reply.field(2) {
         case .absent: break
@@ -101,10 +105,10 @@ enum RedisParse {
         }
         var tempLimit: Int?, tempExpires: Int64?
         if reply.field(4) != .absent || reply.field(5) != .absent {
-            guard case .ok(let tl) = number(4, "temp_limit") else { return .bad(number(4, "temp_limit").problem!) }
-            guard case .ok(let te) = number(5, "temp_expires_at") else { return .bad(number(5, "temp_expires_at").problem!) }
-            tempLimit = tl
-            tempExpires = Int64(te)
+            switch (number(4, "temp_limit"), number(5, "temp_expires_at")) {
+            case (.ok(let tl), .ok(let te)): (tempLimit, tempExpires) = (tl, Int64(te))
+            case (.bad(let why), _), (_, .bad(let why)): return .bad(why)
+            }
         }
         return .ok(BudgetState(Budget(month: month, limit: limit, used: used, softPct: softPct, hard: hard,
                                       tempLimit: tempLimit, tempExpiresAt: tempExpires), now: now))

@@ -152,11 +152,8 @@ for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
     coldFirst += [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)],
                   ["HMGET", KeySchema.budget(t, month: month)] + budgetFields]
     coldSecond += trackedExists
-    for r in routes.sorted() {
-        coldSecond.append(["GET", KeySchema.counter(t, r, windowStart: windowStart)])
-        coldSecond.append(["HMGET", KeySchema.throttle(t, r)] + throttleFields)
-    }
-    coldSecond.append(["HMGET", KeySchema.throttle(t, .all)] + throttleFields)
+    coldSecond += routes.sorted().map { ["GET", KeySchema.counter(t, $0, windowStart: windowStart)] }
+    coldSecond += throttleReads
     for k in keysOf[t]!.sorted() { coldSecond.append(["HMGET", KeySchema.apiKey(t, k), "state", "expires_at", "grace_until"]) }
 
     hotFirst.append(["MGET"] + routes.sorted().map { KeySchema.counter(t, $0, windowStart: windowStart) })

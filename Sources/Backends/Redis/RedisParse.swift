@@ -48,15 +48,15 @@ enum RedisParse {
         }
     }
 
-    /// `nil` when there is no throttle (all fields absent).
-    static func throttle(_ reply: RedisValue, route: Route, key: String) -> Reading<Throttle?> {
-        if let e = reply.errorMessage { return .bad("\(key): \(SafeText.clean(e))") }
-        guard let f = reply.array, f.count == 5 else { return .bad("\(key): unexpected reply") }
+    /// `nil` when there is no throttle (all fields absent). `key` is built only for a problem.
+    static func throttle(_ reply: RedisValue, route: Route, key: @autoclosure () -> String) -> Reading<Throttle?> {
+        if let e = reply.errorMessage { return .bad("\(key()): \(SafeText.clean(e))") }
+        guard let f = reply.array, f.count == 5 else { return .bad("\(key()): unexpected reply") }
         if f.allSatisfy({ $0 == .null }) { return .ok(nil) }
         let limit: Int, expires: Int
         switch (number(Field(f[0]), "limit"), number(Field(f[1]), "expires_at")) {
         case (.ok(let l), .ok(let e)): (limit, expires) = (l, e)
-        case (.bad(let why), _), (_, .bad(let why)): return .bad("\(key): " + why)
+        case (.bad(let why), _), (_, .bad(let why)): return .bad("\(key()): " + why)
         }
         return .ok(Throttle(route: route, limit: limit, reason: f[2].string ?? "", actor: f[3].string ?? "",
                             setAt: Int64(f[4].string.flatMap { parseDecimal($0) } ?? 0), expiresAt: Int64(expires)))

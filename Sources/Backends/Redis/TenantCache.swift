@@ -48,7 +48,7 @@ extension RedisGateway {
             throttleReads.withLock { cached in
                 if let c = cached { return c }
                 let t = value.tenant
-                let built = (value.policies.map(\.0) + [.all]).map { RedisCommand(["HMGET", KeySchema.throttle(t, $0)] + RedisGateway.throttleFields) }
+                let built = (value.policies.map(\.0) + [.all]).map { RedisGateway.throttleRead(t, $0) }
                 cached = built
                 return built
             }
@@ -94,7 +94,7 @@ extension RedisGateway {
         var expires: Double
         let tenant: TenantID
 
-        /// One key's `HMGET state expires_at grace_until` reply; a broken one is skipped and counted.
+        /// One key's `keyRead` reply; a broken one is skipped and counted.
         mutating func addKey(_ reply: RedisValue) {
             if let k = RedisParse.keyMeta(reply) { keys.append(k) } else { skipped += 1 }
         }
@@ -149,13 +149,23 @@ extension RedisGateway {
         a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
+    /// `HMGET {T}:throttle:{route}` of `throttleFields`, read by `ThrottleReadings`.
+    static func throttleRead(_ t: TenantID, _ route: Route) -> RedisCommand {
+        RedisCommand(["HMGET", KeySchema.throttle(t, route)] + throttleFields)
+    }
+
+    /// `HMGET {T}:apikey:{K}` of `keyFields`, read by `Cold.addKey`.
+    static func keyRead(_ t: TenantID, _ k: KeyID) -> RedisCommand {
+        RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
+    }
+
     /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`.
     static func coldCommands(_ t: TenantID) -> [[String]] {
         [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
     }
 
     /// A tenant's cold data from the replies to `coldCommands`, and the ids of its keys, whose
-    /// `HMGET ... keyFields` replies then go to `Cold.addKey`.
+    /// `keyRead` replies then go to `Cold.addKey`.
     func parseCold(_ t: TenantID, meta: RedisValue, limits: RedisValue, members: RedisValue, now: Double) -> (Cold, [KeyID]) {
         var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: Self.nextColdRead(t, after: now, interval: coldInterval))
         switch RedisParse.hashOrProblem(limits, key: KeySchema.limits(t)) {

@@ -22,14 +22,14 @@ extension RedisGateway {
         var second: [RedisCommand] = []
         for (i, t) in ids.enumerated() {
             let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
+            let routes = cold.policies.map(\.0)
             // Tracks the throttle keys before they are read, so a change after this read is announced.
-            second.append(HotKeys.throttleExists(t, cold.policies.map(\.0)))
+            second.append(HotKeys.throttleExists(t, routes))
             for (route, policy) in cold.policies {
                 second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))]))
-                second.append(RedisCommand(["HMGET", KeySchema.throttle(t, route)] + Self.throttleFields))
             }
-            second.append(RedisCommand(["HMGET", KeySchema.throttle(t, .all)] + Self.throttleFields))
-            for k in ids { second.append(RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields)) }
+            second += (routes + [.all]).map { Self.throttleRead(t, $0) }
+            second += ids.map { Self.keyRead(t, $0) }
             colds.append(cold)
             keyIDs.append(ids)
         }
@@ -41,15 +41,9 @@ extension RedisGateway {
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
             let tracked = if case .integer = r2[cursor] { true } else { false }   // the EXISTS that tracks the throttles
-            cursor += 1
-            let counterAt = cursor
-            var throttles = ThrottleReadings()
-            for (j, (route, _)) in cold.policies.enumerated() {
-                throttles.routes.append(RedisParse.throttle(r2[counterAt + 2 * j + 1], route: route, key: KeySchema.throttle(t, route)))
-            }
-            cursor += 2 * cold.policies.count
-            throttles.all = RedisParse.throttle(r2[cursor], route: .all, key: KeySchema.throttle(t, .all))
-            cursor += 1
+            let counterAt = cursor + 1
+            let throttles = ThrottleReadings(t, cold.policies, replies: r2, at: counterAt + cold.policies.count)
+            cursor = counterAt + 2 * cold.policies.count + 1
             for _ in keyIDs[i] {
                 cold.addKey(r2[cursor])
                 cursor += 1
@@ -58,7 +52,7 @@ extension RedisGateway {
             let stored = ColdBox(cold)
             if tracked { stored.keep(throttles, epoch: epoch) }
             out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
-                RedisParse.counter(r2[counterAt + 2 * j], key: { KeySchema.counter(t, route, windowStart: start) })
+                RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
             })
             cache.withLock { $0.cold[t] = stored }
         }
@@ -114,7 +108,7 @@ extension RedisGateway {
             if let c = coldAt[i] {
                 let (cold, keys) = parseCold(t, meta: r1[c].value, limits: r1[c + 1].value, members: r1[c + 2].value, now: now)
                 renewed.append((i, cold, keys, second.count))
-                for k in keys { second.append(RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + Self.keyFields)) }
+                second += keys.map { Self.keyRead(t, $0) }
             }
             guard let e = existsAt[i], case .integer(let n) = r1[e], n > 0 else { continue }
             throttleAt[i] = second.count
@@ -145,12 +139,7 @@ extension RedisGateway {
                 if r1[e].integer == nil {
                     throttles.all = .bad("throttles: " + (r1[e].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
                 } else {
-                    if let at = throttleAt[i] {
-                        for (j, (route, _)) in policies.enumerated() {
-                            throttles.routes.append(RedisParse.throttle(r2[at + j], route: route, key: KeySchema.throttle(t, route)))
-                        }
-                        throttles.all = RedisParse.throttle(r2[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
-                    }
+                    if let at = throttleAt[i] { throttles = ThrottleReadings(t, policies, replies: r2, at: at) }
                     // A renewed box with other policies serves from the next refresh, and checks its own.
                     if !due || servesNow[i] != nil { box.keep(throttles, epoch: epoch) }
                 }
@@ -174,6 +163,17 @@ extension RedisGateway {
 
         /// No throttle, and no problem reading one.
         var isEmpty: Bool { if routes.isEmpty, case .ok(nil) = all { true } else { false } }
+
+        init() {}
+
+        /// From the `throttleRead` replies of the policies' routes, then of `_all`, from `at` on.
+        init(_ t: TenantID, _ policies: [(Route, LimitPolicy)], replies: [RedisValue], at: Int) {
+            routes = policies.indices.map { j in
+                let route = policies[j].0
+                return RedisParse.throttle(replies[at + j], route: route, key: KeySchema.throttle(t, route))
+            }
+            all = RedisParse.throttle(replies[at + policies.count], route: .all, key: KeySchema.throttle(t, .all))
+        }
     }
 
     /// One tenant's state from its cold data and hot readings. `counter(j, route, windowStart)`

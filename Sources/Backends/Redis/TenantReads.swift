@@ -74,26 +74,22 @@ extension RedisGateway {
         // commands built once per window and kept in its ColdBox; the EXISTS of its throttles when
         // they are not known.
         var first = prefix
-        var budgetAt: [Int] = []       // each tenant's HMGET; its MGET precedes it
-        var known = [ThrottleReadings?](repeating: nil, count: tenants.count)
-        var existsAt: [Int: Int] = [:]   // tenant whose throttles are checked -> its EXISTS
-        var coldAt: [Int: Int] = [:]     // due tenant -> its cold commands
+        var slots = [HotSlot](repeating: HotSlot(), count: tenants.count)
         first.reserveCapacity(prefix.count + tenants.count * 2)
-        budgetAt.reserveCapacity(tenants.count)
         for (i, (t, box, due)) in tenants.enumerated() {
             let commands = box.hotCommands(at: now, month: month)
             if let mget = commands.mget { first.append(mget) }
-            budgetAt.append(first.count)
+            slots[i].budgetAt = first.count
             first.append(commands.budget)
             // A due tenant's throttles are checked with its cold data: never trusted longer than that.
             if !due, let k = box.throttles(epoch: epoch) {
-                known[i] = k
+                slots[i].known = k
             } else {
-                existsAt[i] = first.count
+                slots[i].existsAt = first.count
                 first.append(box.hotKeys.exists)
             }
             if due {
-                coldAt[i] = first.count
+                slots[i].coldAt = first.count
                 first += Self.coldCommands(t).map { RedisCommand($0) }
             }
         }
@@ -102,20 +98,18 @@ extension RedisGateway {
         // Throttles are rare: read them only for checked tenants that have one. Due tenants' key
         // hashes come along.
         var second: [RedisCommand] = []
-        var throttleAt: [Int: Int] = [:]
         var renewed: [(index: Int, cold: Cold, keys: [KeyID], at: Int)] = []
         for (i, (t, box, _)) in tenants.enumerated() {
-            if let c = coldAt[i] {
+            if let c = slots[i].coldAt {
                 let (cold, keys) = parseCold(t, meta: r1[c].value, limits: r1[c + 1].value, members: r1[c + 2].value, now: now)
                 renewed.append((i, cold, keys, second.count))
                 second += keys.map { Self.keyRead(t, $0) }
             }
-            guard let e = existsAt[i], case .integer(let n) = r1[e], n > 0 else { continue }
-            throttleAt[i] = second.count
+            guard let e = slots[i].existsAt, case .integer(let n) = r1[e], n > 0 else { continue }
+            slots[i].throttleAt = second.count
             second += box.throttleCommands()
         }
         let r2 = second.isEmpty ? [] : try await redis.pipeline(second)
-        var servesNow: [Int: ColdBox] = [:]   // renewed boxes read by the same policies as their counters
         if !renewed.isEmpty {
             var boxes: [(TenantID, ColdBox)] = []
             for var r in renewed {
@@ -124,7 +118,7 @@ extension RedisGateway {
                 let same = Self.samePolicies(old.value.policies, r.cold.policies)
                 let box = ColdBox(r.cold, reusing: same ? old : nil)
                 boxes.append((tenants[r.index].id, box))
-                if same { servesNow[r.index] = box }
+                if same { slots[r.index].servesNow = box }
             }
             cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } }
         }
@@ -132,25 +126,42 @@ extension RedisGateway {
         var out: [TenantState] = []
         out.reserveCapacity(tenants.count)
         for (i, (t, cachedBox, due)) in tenants.enumerated() {
-            let box = servesNow[i] ?? cachedBox
+            let slot = slots[i]
+            let box = slot.servesNow ?? cachedBox
             let policies = box.value.policies
-            var throttles = known[i] ?? ThrottleReadings()
-            if let e = existsAt[i] {
+            var throttles = slot.known ?? ThrottleReadings()
+            if let e = slot.existsAt {
                 if r1[e].integer == nil {
                     throttles.all = .bad("throttles: " + (r1[e].errorText.map(SafeText.clean) ?? "unexpected reply to EXISTS"))
                 } else {
-                    if let at = throttleAt[i] { throttles = ThrottleReadings(t, policies, replies: r2, at: at) }
+                    if let at = slot.throttleAt { throttles = ThrottleReadings(t, policies, replies: r2, at: at) }
                     // A renewed box with other policies serves from the next refresh, and checks its own.
-                    if !due || servesNow[i] != nil { box.keep(throttles, epoch: epoch) }
+                    if !due || slot.servesNow != nil { box.keep(throttles, epoch: epoch) }
                 }
             }
-            let budget = RedisParse.budget(r1[budgetAt[i]], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
-            let counters = policies.isEmpty ? .numbers([]) : r1[budgetAt[i] - 1]
+            let budget = RedisParse.budget(r1[slot.budgetAt], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
+            let counters = policies.isEmpty ? .numbers([]) : r1[slot.budgetAt - 1]
             out.append(Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
             })
         }
         return (out, Array(r1.prefix(prefix.count)))
+    }
+
+    /// Where one tenant's replies are in a hot read, and what the read knows of it.
+    struct HotSlot {
+        /// Its budget's HMGET in the first pipeline; its MGET, when it has policies, precedes it.
+        var budgetAt = 0
+        /// Its throttles as known from tracking: not read again.
+        var known: ThrottleReadings?
+        /// Its throttles' EXISTS, when they are checked.
+        var existsAt: Int?
+        /// Its cold commands, when its cold data is due.
+        var coldAt: Int?
+        /// Its throttle reads in the second pipeline, when the EXISTS found any.
+        var throttleAt: Int?
+        /// Its re-read cold data, when read by the same policies as its counters.
+        var servesNow: ColdBox?
     }
 
     // MARK: Assembly

@@ -70,12 +70,15 @@ public final class RedisGateway: FleetReading, TenantReading {
             cache.withLock { $0.index = stored }
         }
         let ids = index!.ids
-        let cached = cache.withLock { c in c.cold }
         // New tenants are read in full; known ones by the hot read, which re-reads the cold data
-        // of those whose turn it is.
+        // of those whose turn it is. Sorted out under the lock: a copy of the map kept through the
+        // refresh would make storing the re-read boxes copy all of it.
         var new: [TenantID] = [], known: [(id: TenantID, box: ColdBox, due: Bool)] = []
-        for id in ids {
-            if let box = cached[id] { known.append((id, box, now >= box.value.expires)) } else { new.append(id) }
+        let cachedCount = cache.withLock { c in
+            for id in ids {
+                if let box = c.cold[id] { known.append((id, box, now >= box.value.expires)) } else { new.append(id) }
+            }
+            return c.cold.count
         }
         // The slow counts: one SCAN step per refresh. A failed step is reported and retried on
         // the next refresh; the last complete counts stand meanwhile.
@@ -93,7 +96,7 @@ public final class RedisGateway: FleetReading, TenantReading {
         }
         // Both lists keep the id order (in the steady state `full` is empty).
         let tenants = full.isEmpty ? hot : hot.isEmpty ? full : Self.merge(full, hot)
-        if cached.count > ids.count {   // forget deleted tenants
+        if cachedCount > ids.count {   // forget deleted tenants
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }

@@ -37,7 +37,9 @@ extension RedisGateway {
 
         var cursor = 0
         var out: [TenantState] = []
+        var boxes: [(TenantID, ColdBox)] = []
         out.reserveCapacity(ids.count)
+        boxes.reserveCapacity(ids.count)
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
             let tracked = if case .integer = r2[cursor] { true } else { false }   // the EXISTS that tracks the throttles
@@ -54,8 +56,9 @@ extension RedisGateway {
             out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
             })
-            cache.withLock { $0.cold[t] = stored }
+            boxes.append((t, stored))
         }
+        cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } }
         return out
     }
 

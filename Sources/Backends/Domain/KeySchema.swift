@@ -32,9 +32,7 @@ public enum KeySchema {
     /// The tenant part and kind of a `{T}:session:...` or `{T}:cache:...` key; `nil` for any
     /// other key. The caller validates the tenant part.
     public static func keyspaceEntry(_ key: String) -> (tenant: Substring, kind: KeyspaceEntry)? {
-        guard key.hasPrefix("{"), let close = key.firstIndex(of: "}") else { return nil }
-        let rest = key[key.index(after: close)...]
-        let tenant = key[key.index(after: key.startIndex)..<close]
+        guard let (tenant, rest) = hashTag(of: key) else { return nil }
         if rest.hasPrefix(":session:") { return (tenant, .session) }
         if rest.hasPrefix(":cache:") { return (tenant, .cache) }
         return nil
@@ -43,15 +41,21 @@ public enum KeySchema {
     /// The tenant of a `{T}:throttle:...` key, as announced by key tracking; `nil` for any other
     /// key, or a tenant part that breaks the pattern.
     public static func tenant(ofThrottleKey key: String) -> TenantID? {
-        guard key.hasPrefix("{"), let close = key.firstIndex(of: "}"), key[close...].hasPrefix("}:throttle:") else { return nil }
-        return try? TenantID(String(key[key.index(after: key.startIndex)..<close]))
+        guard let (tenant, rest) = hashTag(of: key), rest.hasPrefix(":throttle:") else { return nil }
+        return try? TenantID(String(tenant))
     }
 
     /// The tenant part of a `{T}:meta` key found by SCAN: `nil` unless the key has exactly that
     /// shape; the caller validates the id and counts it as malformed when it breaks the pattern.
     public static func tenantPart(ofMetaKey key: String) -> String? {
-        guard key.hasPrefix("{"), key.hasSuffix("}:meta") else { return nil }
-        let inner = key.dropFirst().dropLast(6)
-        return inner.contains("}") ? nil : String(inner)
+        guard let (tenant, rest) = hashTag(of: key), rest == ":meta" else { return nil }
+        return String(tenant)
+    }
+
+    /// A key's tenant part, between its leading braces (the hash tag), and what follows it; `nil`
+    /// for a key that does not start with one.
+    private static func hashTag(of key: String) -> (tenant: Substring, rest: Substring)? {
+        guard key.hasPrefix("{"), let close = key.firstIndex(of: "}") else { return nil }
+        return (key[key.index(after: key.startIndex)..<close], key[key.index(after: close)...])
     }
 }

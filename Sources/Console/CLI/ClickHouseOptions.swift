@@ -18,9 +18,11 @@ struct ClickHouseOptions: ParsableArguments {
         "The local spool of tollgate's own audit events (env TOLLGATE_SPOOL; default $XDG_STATE_HOME/tollgate/audit-spool.jsonl).", valueName: "path"))
     var spoolPath: String?
 
-    func spool(_ context: ContextConfig?) -> AuditSpool {
-        let env = Env.value("TOLLGATE_SPOOL")
-        return AuditSpool(path: spoolPath ?? env ?? context?.spool ?? AuditSpool.defaultPath())
+    func spool(_ context: ContextConfig?) -> AuditSpool { Self.spool(flag: spoolPath, context: context) }
+
+    /// The spool at `--spool`, else TOLLGATE_SPOOL, else the context's, else the default path.
+    static func spool(flag: String?, context: ContextConfig?) -> AuditSpool {
+        AuditSpool(path: flag ?? Env.value("TOLLGATE_SPOOL") ?? context?.spool ?? AuditSpool.defaultPath())
     }
 
     /// Delivers what earlier runs could not. A failure here leaves the events in the spool and

@@ -42,10 +42,10 @@ struct Tollgate: AsyncParsableCommand {
 
     /// The console's action layer: on the demo, actions change the simulation and their audit
     /// events go to a throwaway spool; on Redis, they are real and audited to the context's spool.
-    func actionLayer(backend: Backend, context: ContextConfig?, clock: any Clock) throws -> ActionLayer {
+    func actionLayer(backend: Backend, context: ContextConfig?) throws -> ActionLayer {
         let spool = backend.isDemo
             ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
-            : AuditSpool(path: Env.value("TOLLGATE_SPOOL") ?? context?.spool ?? AuditSpool.defaultPath())
+            : ClickHouseOptions.spool(flag: nil, context: context)
         return try localActionLayer(writer: backend.writer, spool: spool, context: context)
     }
 
@@ -63,7 +63,7 @@ struct Tollgate: AsyncParsableCommand {
         let size = driver.size
         var model = AppModel(width: size.width, height: size.height, now: clock.now(), source: backend.label)
         model.badges = context.map { ["context \($0.name)"] } ?? []
-        let layer = try actionLayer(backend: backend, context: context, clock: clock)
+        let layer = try actionLayer(backend: backend, context: context)
         if layer.readonly { model.badges.append("read-only") }
         model.badges.append("\(layer.op.name) (\(layer.op.role.rawValue), unauthenticated)")
         model.actionsRefused = layer.refusal(.throttleSet(try TenantID("x"), .all, limit: 0, duration: 1, reason: "-"))

@@ -136,9 +136,10 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         try await onQueue { self.drainOrStartTracking() }
     }
 
-    /// On `queue` only. Without a live connection there is nothing to track yet: the next read
-    /// connects, and the call after it starts tracking.
+    /// On `queue` only. A client that has not connected yet connects now, so tracking starts on
+    /// every master of a cluster at once, before anything is read from it.
     private func drainOrStartTracking() -> KeyChanges {
+        if connection == nil { _ = try? withConnection { _ in } }
         guard let connection, !connection.isBroken else { return .unknown }
         if let watcher, connection.tracksKeys {
             if let changes = try? watcher.drain() { return changes }

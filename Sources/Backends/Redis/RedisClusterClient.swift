@@ -69,10 +69,14 @@ public final class RedisClusterClient: RedisCommands {
     /// What every master's client heard since the last call; `.unknown` when any cannot tell, or
     /// when slots moved (a key tracked on one node may now be written on another).
     public func changedKeys() async throws(BackendError) -> KeyChanges {
-        let (clients, moved) = state.withLock { s in
+        // Every master's client, also of masters nothing was read from yet: tracking starts on
+        // all of them at once, so a client first made later (by the SCAN walk) cannot turn a
+        // steady refresh into "anything may have changed".
+        let (nodes, moved) = state.withLock { s in
             defer { s.slotsMoved = false }
-            return (s.nodes.compactMap { s.clients[$0] }, s.slotsMoved)
+            return (s.nodes, s.slotsMoved)
         }
+        let clients = nodes.map(client(for:))
         var keys: [String] = []
         var unknown = moved || clients.isEmpty
         for c in clients {

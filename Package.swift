@@ -25,7 +25,10 @@ let package = Package(
         .target(name: "Backends", dependencies: ["CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")],
                 path: "Sources/Backends"),
         // View models, widgets drawing into a cell grid, themes. No I/O, no curses.
-        .target(name: "Views", dependencies: ["Backends", "TOMLKit"], path: "Sources/Views"),
+        .target(name: "Views", dependencies: ["Backends", "TOMLKit"], path: "Sources/Views", plugins: ["EmbedThemes"]),
+        // Compiles themes/*.toml into Views, so a copied binary has every shipped theme.
+        .plugin(name: "EmbedThemes", capability: .buildTool(), dependencies: ["tollgate-embed-themes"], path: "Plugins/EmbedThemes"),
+        .executableTarget(name: "tollgate-embed-themes", path: "Plugins/EmbedThemesTool"),
         // The `tollgate` executable: arguments, event loop, curses driver, CLI.
         .executableTarget(
             name: "Console",

@@ -3,51 +3,120 @@ import Foundation
 import Testing
 @testable import Views
 
-/// Golden screens: the overview rendered from the seeded demo gateway at a fixed clock, compared
-/// with text files under Golden/. Re-record with `TOLLGATE_RECORD_GOLDEN=1 swift test`.
+/// Every screen and overlay at 80x24 and 160x48, in two themes, from the seeded demo gateway at a
+/// fixed clock (Golden/*.txt; re-record with `TOLLGATE_RECORD_GOLDEN=1 swift test`).
 @Suite struct GoldenScreenTests {
-    static let instant = 1_795_800_047.25  // 2026-11-27T17:20:47Z, late in the minute
+    static let sizes = [(80, 24), (160, 48)]
 
-    func screen(width: Int, height: Int, keys: [Key] = []) async throws -> String {
-        let gw = DemoGateway(seed: 42, clock: FixedClock(Self.instant))
-        var app = AppModel(width: width, height: height, now: Self.instant, source: "demo (seed 42)")
-        _ = app.update(.fleet(try await gw.fleet()))
-        for k in keys { _ = app.update(.key(k)) }
-        return AppView.render(app).text
-    }
-
-    func assertGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/\(name).txt")
-        if ProcessInfo.processInfo.environment["TOLLGATE_RECORD_GOLDEN"] == "1" {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try actual.write(to: url, atomically: true, encoding: .utf8)
-            return
+    func each(_ name: String, _ build: (inout Harness) async throws -> Void) async throws {
+        for (w, h) in Self.sizes {
+            var harness = try await Harness(width: w, height: h)
+            try await build(&harness)
+            try Golden.check(harness.grid, "\(name)-\(w)x\(h)")
         }
-        let expected = try String(contentsOf: url, encoding: .utf8)
-        #expect(actual == expected, "screen differs from Golden/\(name).txt; re-record with TOLLGATE_RECORD_GOLDEN=1", sourceLocation: sourceLocation)
     }
 
-    @Test func overview80x24() async throws {
-        try assertGolden(try await screen(width: 80, height: 24), "overview-80x24")
+    /// Opens the busiest tenant's detail, with a throttle in force on one route and on all.
+    func detail(_ h: inout Harness) async throws {
+        let id = try #require(h.app.fleet?.tenants.max { $0.requests < $1.requests }?.id)
+        let now = Int64(Harness.instant)
+        try await h.gateway.setThrottle(id, Throttle(route: try Route("files.upload"), limit: 20_000, reason: "noisy uploads", actor: "ops:alice",
+                                                       setAt: now - 600, expiresAt: now + 1800))
+        try await h.gateway.setThrottle(id, Throttle(route: .all, limit: 100_000, reason: "incident 4711", actor: "ops:bob",
+                                                       setAt: now - 60, expiresAt: now + 7200))
+        h.type(":tenant \(id)")
+        h.press(.enter)
+        try await h.load()
     }
 
-    @Test func overview132x40() async throws {
-        try assertGolden(try await screen(width: 132, height: 40), "overview-132x40")
+    @Test func overview() async throws { try await each("overview") { _ in } }
+
+    @Test func overviewHelp() async throws { try await each("overview-help") { $0.press(.char("?")) } }
+
+    @Test func overviewFilter() async throws { try await each("overview-filter") { $0.press(.char("/")); $0.type("ac") } }
+
+    @Test func overviewCommandCompletion() async throws {
+        try await each("overview-command") { h in
+            h.press(.char(":"))
+            h.type("tenant ac")
+            h.press(.tab)
+        }
     }
 
-    @Test func overviewSortedByResetAfterMoving() async throws {
-        try assertGolden(try await screen(width: 100, height: 30, keys: [.char("s"), .char("s"), .char("s"), .char("s"), .char("s"), .char("j"), .char("j")]),
-                         "overview-100x30-sorted")
+    @Test func overviewCommandError() async throws {
+        try await each("overview-command-error") { h in
+            h.press(.char(":"))
+            h.type("tenant Acme;DROP")
+            h.press(.enter)
+        }
     }
 
-    @Test func helpOverlay() async throws {
-        try assertGolden(try await screen(width: 80, height: 24, keys: [.char("?")]), "help-80x24")
+    @Test func overviewThrottleDialog() async throws {
+        try await each("overview-throttle") { h in
+            h.press(.char("t"))
+            h.type("50")
+            h.press(.tab, .tab)
+            h.type("noisy neighbour")
+        }
+    }
+
+    @Test func noisy() async throws {
+        try await each("noisy") { h in
+            h.type(":noisy")
+            h.press(.enter)
+            try await h.load()
+        }
+    }
+
+    @Test func tenantDetail() async throws { try await each("detail") { try await detail(&$0) } }
+
+    @Test func tenantDetailHelp() async throws {
+        try await each("detail-help") { h in
+            try await detail(&h)
+            h.press(.char("?"))
+        }
+    }
+
+    @Test func tenantDetailThrottleDialog() async throws {
+        try await each("detail-throttle") { h in
+            try await detail(&h)
+            h.press(.end, .char("t"))   // the last route, files.upload
+        }
+    }
+
+    @Test func tenantDetailBudgetDialog() async throws {
+        try await each("detail-budget") { h in
+            try await detail(&h)
+            h.press(.char("b"))
+            h.type("75M")
+            h.press(.tab, .tab)
+            h.type("launch week")
+        }
+    }
+
+    @Test func failedActionNotice() async throws {
+        try await each("notice") { h in
+            let t = try TenantID("acme")
+            h.send(.actionFinished(.throttleSet(t, .all, limit: 5, duration: 60, reason: "x"),
+                                   .failure(.unavailable("redis 127.0.0.1:6379: Connection refused; retrying in 2s"))))
+        }
+    }
+
+    @Test func readOnlyOperator() async throws {
+        for (w, h) in Self.sizes {
+            var harness = try await Harness(width: w, height: h, session: Harness.session(role: .viewer, readonly: true, audit: nil))
+            harness.type(":tenant acme")
+            harness.press(.enter)
+            try await harness.load()
+            harness.press(.char("?"))
+            try Golden.check(harness.grid, "readonly-detail-help-\(w)x\(h)")
+        }
     }
 
     @Test func tooSmall() async throws {
-        let text = try await screen(width: 79, height: 24)
-        #expect(text.contains("terminal too small"))
-        #expect(text.contains("79x24, tollgate needs at least 80x24"))
-        #expect(!text.contains("TENANT"))
+        let h = try await Harness(width: 79, height: 24)
+        #expect(h.screen.contains("terminal too small"))
+        #expect(h.screen.contains("79x24, tollgate needs at least 80x24"))
+        #expect(!h.screen.contains("TENANT"))
     }
 }

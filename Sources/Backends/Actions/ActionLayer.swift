@@ -4,31 +4,23 @@ import Foundation
 /// the operator's role forbids, carries the action out, and writes an audit event for every
 /// outcome (allowed, refused or failed) to the durable spool before it reports.
 public struct ActionLayer: Sendable {
-    public let op: Operator
-    public let readonly: Bool
+    public let policy: ActionPolicy
     public let writer: any GatewayWriting
     public let spool: AuditSpool
     public let clock: any Clock
 
     public init(op: Operator, readonly: Bool, writer: any GatewayWriting, spool: AuditSpool, clock: any Clock = SystemClock()) {
-        self.op = op
-        self.readonly = readonly
+        policy = ActionPolicy(op: op, readonly: readonly)
         self.writer = writer
         self.spool = spool
         self.clock = clock
     }
 
-    /// Why this operator may not ask for `request` now, or nil. The TUI greys actions out with it.
-    public func refusal(_ request: ActionRequest) -> String? {
-        if readonly { return "read-only mode: actions are disabled (--readonly, TOLLGATE_READONLY or the context's config)" }
-        if op.role < request.requiredRole {
-            return "\(request.name) needs the \(request.requiredRole.rawValue) role; \(op.name) has \(op.role.rawValue)"
-        }
-        if let scope = op.tenant, scope != request.tenant {
-            return "\(op.name) is confined to tenant \(scope)"
-        }
-        return nil
-    }
+    public var op: Operator { policy.op }
+    public var readonly: Bool { policy.readonly }
+
+    /// Why this operator may not ask for `request` now, or nil.
+    public func refusal(_ request: ActionRequest) -> String? { policy.refusal(request.kind, tenant: request.tenant) }
 
     public func perform(_ request: ActionRequest) async throws(BackendError) -> ActionOutcome {
         let now = clock.now()

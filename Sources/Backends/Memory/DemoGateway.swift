@@ -13,7 +13,7 @@ import Darwin
 /// are kept in memory and change what the readers return.
 ///
 /// A fixed seed and a fixed clock give the same fleet every time (golden screens rely on it).
-public final class DemoGateway: FleetReading, TenantReading, AuditReading, ThrottleActing, BudgetActing {
+public final class DemoGateway: FleetReading, TenantReading, AuditReading, UsageReading, ThrottleActing, BudgetActing {
     public let seed: UInt64
     /// The instant the demo started; key timestamps are placed relative to it.
     public let epoch: Int64
@@ -86,6 +86,40 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Throt
             second -= 1
         }
         return query.oldestFirst ? out.reversed() : out
+    }
+
+    // MARK: UsageReading
+
+    /// Key usage follows the simulated traffic minute by minute: a tenant's requests (a key's
+    /// share of them when one is asked for), a few errors, denials where a route runs past its limit.
+    public func usage(tenant id: TenantID, key: KeyID?) async throws(BackendError) -> UsageReport {
+        guard let t = tenants.first(where: { $0.id == id }) else { throw .notFound("tenant \(id)") }
+        if let key, !t.keys.contains(where: { $0.id == key }) { throw .notFound("key \(key) of tenant \(id)") }
+        let now = Int64(clock.now().rounded(.down))
+        let seriesStart = now / 60 * 60 - 59 * 60
+        let share = key == nil ? 1 : 1 / Double(max(1, t.keys.count))
+        let denyShare = t.routes.contains { $0.policy.limit < Int($0.rate * Double($0.policy.window)) } ? 0.2 : 0
+        func minute(_ start: Int64) -> UsageTotals {
+            let wobble = 0.6 + 0.8 * unit(stableHash(seed, [t.id.rawValue, "usage"], [start]))
+            var m = UsageTotals()
+            m.requests = Int(t.routes.reduce(0) { $0 + $1.rate } * 60 * wobble * share)
+            m.denials = Int(Double(m.requests) * denyShare)
+            m.errors = m.denials + m.requests / 40
+            m.tokensIn = m.requests * 300
+            m.tokensOut = m.requests * 120
+            return m
+        }
+        let perMinute = (0..<60).map { minute(seriesStart + Int64($0) * 60) }
+        func sum(_ ms: [UsageTotals]) -> UsageTotals {
+            ms.reduce(into: UsageTotals()) { a, m in
+                a.requests += m.requests; a.errors += m.errors; a.denials += m.denials; a.tokensIn += m.tokensIn; a.tokensOut += m.tokensOut
+            }
+        }
+        let hour = sum(perMinute)
+        var day = hour
+        (day.requests, day.errors, day.denials, day.tokensIn, day.tokensOut) =
+            (hour.requests * 24, hour.errors * 24, hour.denials * 24, hour.tokensIn * 24, hour.tokensOut * 24)
+        return UsageReport(tenant: id, key: key, lastHour: hour, lastDay: day, perMinute: perMinute, seriesStart: seriesStart)
     }
 
     // MARK: Actions

@@ -18,6 +18,14 @@ func localActionLayer(writer: any GatewayWriting, spool: AuditSpool, context: Co
     return ActionLayer(op: op, readonly: Env.readonly || (context?.readonly ?? false), writer: writer, spool: spool)
 }
 
+/// Runs a request builder, naming its fields as the options they were typed in (`limit` is
+/// `--limit` here).
+func options<T>(_ build: () throws(Backends.ValidationError) -> T) throws(Backends.ValidationError) -> T {
+    do { return try build() } catch {
+        throw Backends.ValidationError(field: "--" + error.field, value: error.value, rule: error.rule)
+    }
+}
+
 /// Confirmation of destructive commands.
 struct ActionOptions: ParsableArguments {
     @Flag(help: "Do not ask for confirmation (required when stdin is not a terminal).") var yes = false
@@ -92,25 +100,25 @@ struct ThrottleCommand: AsyncParsableCommand {
         @Option(help: "The tenant id.") var tenant: String
         @Option(help: "One route.") var route: String?
         @Flag(help: "Every route (the `_all` throttle).") var all = false
-        @Option(help: "Requests per window while throttled.") var limit: Int
+        @Option(help: "Requests per window while throttled: 500, 20k.") var limit: String
         @Option(name: .customLong("for"), help: "How long: 30m, 2h, 1d (mandatory).") var duration: String
         @Option(help: "Why (mandatory; goes to the audit log).") var reason: String
 
         func run() async throws {
             let t = try TenantID(tenant)
             let r = try Self.route(route, all: all)
-            guard limit >= 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number >= 0") }
-            let seconds = try TimeSpan.seconds(duration, field: "--for")
-            guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a throttle must expire; use throttle clear to end one") }
-            try ActionRequest.checkReason(reason)
-            try await context.run(.throttleSet(t, r, limit: limit, duration: seconds, reason: reason),
-                                  confirm: "throttle \(t) \(r) to \(limit) for \(duration)")
+            let request = try options { () throws(Backends.ValidationError) in
+                try ActionRequest.throttle(t, route: r, limit: limit, for: duration, reason: reason)
+            }
+            guard case .throttleSet(_, _, let n, _, _) = request else { return }
+            try await context.run(request, confirm: "throttle \(t) \(r) to \(n) for \(duration)")
         }
 
-        static func route(_ route: String?, all: Bool) throws -> Route {
+        /// The route as typed, `_all` for `--all`; the request builder validates it.
+        static func route(_ route: String?, all: Bool) throws -> String {
             switch (route, all) {
-            case (let r?, false): return try Route(r)
-            case (nil, true): return .all
+            case (let r?, false): return r
+            case (nil, true): return Route.all.rawValue
             default: throw CLIFailure(.usage, "give exactly one of --route ROUTE or --all")
             }
         }
@@ -126,7 +134,8 @@ struct ThrottleCommand: AsyncParsableCommand {
         func run() async throws {
             let t = try TenantID(tenant)
             let r = try Set.route(route, all: all)
-            try await context.run(.throttleClear(t, r), confirm: "clear the throttle of \(t) \(r)")
+            let request = try options { () throws(Backends.ValidationError) in try ActionRequest.throttleClear(t, route: r) }
+            try await context.run(request, confirm: "clear the throttle of \(t) \(r)")
         }
     }
 }
@@ -139,18 +148,17 @@ struct BudgetCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A temporary limit for this month, with an expiry and a reason.")
         @OptionGroup var context: ActionContext
         @Option(help: "The tenant id.") var tenant: String
-        @Option(help: "The temporary limit, in tokens.") var limit: Int
+        @Option(help: "The temporary limit, in tokens: 75000000, 75M.") var limit: String
         @Option(name: .customLong("for"), help: "How long: 24h, 3d (mandatory).") var duration: String
         @Option(help: "Why (mandatory; goes to the audit log).") var reason: String
 
         func run() async throws {
             let t = try TenantID(tenant)
-            guard limit > 0 else { throw CLIFailure(.usage, "invalid --limit \(limit): must be a whole number of tokens > 0") }
-            let seconds = try TimeSpan.seconds(duration, field: "--for")
-            guard seconds > 0 else { throw CLIFailure(.usage, "invalid --for \(duration): a raise must expire") }
-            try ActionRequest.checkReason(reason)
-            try await context.run(.budgetRaise(t, limit: limit, duration: seconds, reason: reason),
-                                  confirm: "raise the budget of \(t) to \(limit) tokens for \(duration)")
+            let request = try options { () throws(Backends.ValidationError) in
+                try ActionRequest.budgetRaise(t, limit: limit, for: duration, reason: reason)
+            }
+            guard case .budgetRaise(_, let n, _, _) = request else { return }
+            try await context.run(request, confirm: "raise the budget of \(t) to \(n) tokens for \(duration)")
         }
     }
 }

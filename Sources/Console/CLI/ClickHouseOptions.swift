@@ -18,6 +18,19 @@ struct ClickHouseOptions: ParsableArguments {
         "The local spool of tollgate's own audit events (env TOLLGATE_SPOOL; default $XDG_STATE_HOME/tollgate/audit-spool.jsonl).", valueName: "path"))
     var spoolPath: String?
 
+    /// Read the environment (TOLLGATE_CLICKHOUSE_URL); false when a context alone must decide.
+    var fromEnvironment = true
+
+    /// These options for another context: its own ClickHouse, not the one flags or the environment named.
+    var contextOnly: ClickHouseOptions {
+        var o = self
+        o.url = nil
+        o.fromEnvironment = false
+        return o
+    }
+
+    enum CodingKeys: String, CodingKey { case url, database, timeout, spoolPath }
+
     func spool(_ context: ContextConfig?) -> AuditSpool { Self.spool(flag: spoolPath, context: context) }
 
     /// The spool at `--spool`, else TOLLGATE_SPOOL, else the context's, else the default path.
@@ -38,13 +51,19 @@ struct ClickHouseOptions: ParsableArguments {
     }
 
     func makeAudit(context: ContextConfig?) throws -> ClickHouseAudit {
+        guard let audit = try makeAuditIfConfigured(context: context) else {
+            throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")
+        }
+        return audit
+    }
+
+    /// The audit log's ClickHouse, or nil when none is configured (the console then says so).
+    func makeAuditIfConfigured(context: ContextConfig?) throws -> ClickHouseAudit? {
         guard timeout.isFinite, (0.1...600).contains(timeout) else {
             throw CLIFailure(.usage, "invalid --clickhouse-timeout \(timeout): must be between 0.1 and 600 seconds")
         }
-        let env = Env.value("TOLLGATE_CLICKHOUSE_URL")
-        guard let text = url ?? env ?? context?.clickhouse else {
-            throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")
-        }
+        let env = fromEnvironment ? Env.value("TOLLGATE_CLICKHOUSE_URL") : nil
+        guard let text = url ?? env ?? context?.clickhouse else { return nil }
         var parsed = try ClickHouseURL(parsing: text)
         if parsed.password == nil, let p = context?.clickhousePassword { parsed.password = p }
         return try ClickHouseAudit(client: ClickHouseClient(parsed, connectTimeout: min(timeout, 2), timeout: timeout),

@@ -29,18 +29,38 @@ struct ContextOptions: ParsableArguments {
 
     /// The chosen context, or nil when there is no config file and none was asked for.
     func resolve() throws -> ContextConfig? {
-        let env = ProcessInfo.processInfo.environment
-        let explicit = config ?? env["TOLLGATE_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
-        let path = explicit ?? Self.defaultPath(env)
+        try resolve(named: context ?? Env.value("TOLLGATE_CONTEXT"))
+    }
+
+    /// The context `name` of the config file (nil: the file's current-context).
+    func resolve(named name: String?) throws -> ContextConfig? {
+        guard let (text, path) = try file(required: name != nil) else {
+            if let name { throw CLIFailure(.usage, "context \(SafeText.quoted(name)) asked for, but there is no config file at \(filePath)") }
+            return nil
+        }
+        return try Self.parse(text, path: path, context: name, env: ProcessInfo.processInfo.environment)
+    }
+
+    /// The names of the config file's contexts (command-mode completion).
+    func contextNames() throws -> [String] {
+        guard let (text, _) = try file(required: false) else { return [] }
+        return ((try? TOMLTable(string: text))?["contexts"]?.table?.keys).map { $0.sorted() } ?? []
+    }
+
+    private var explicitPath: String? { config ?? Env.value("TOLLGATE_CONFIG") }
+    private var filePath: String { explicitPath ?? Self.defaultPath(ProcessInfo.processInfo.environment) }
+
+    /// The config file's text and path; nil when there is none and none was named.
+    private func file(required: Bool) throws -> (String, String)? {
+        let path = filePath
         guard FileManager.default.fileExists(atPath: path) else {
-            if let explicit { throw CLIFailure(.usage, "config file \(SafeText.quoted(explicit)) does not exist") }
-            if let name = context ?? env["TOLLGATE_CONTEXT"] { throw CLIFailure(.usage, "context \(SafeText.quoted(name)) asked for, but there is no config file at \(path)") }
+            if let explicit = explicitPath { throw CLIFailure(.usage, "config file \(SafeText.quoted(explicit)) does not exist") }
             return nil
         }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw CLIFailure(.usage, "cannot read the config file \(SafeText.quoted(path))")
         }
-        return try Self.parse(text, path: path, context: context ?? env["TOLLGATE_CONTEXT"].flatMap { $0.isEmpty ? nil : $0 }, env: env)
+        return (text, path)
     }
 
     static func defaultPath(_ env: [String: String]) -> String {

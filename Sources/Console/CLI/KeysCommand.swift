@@ -58,13 +58,10 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let t = try TenantID(tenant)
-            guard !label.isEmpty, label.count <= 200 else { throw CLIFailure(.usage, "invalid --label: 1-200 characters") }
-            let list = scopes.split(separator: ",").map(String.init)
-            guard list.allSatisfy({ $0.utf8.allSatisfy { b in (0x61...0x7A).contains(b) || (0x30...0x39).contains(b) || b == 0x2E || b == 0x5F || b == 0x3A } }) else {
-                throw CLIFailure(.usage, "invalid --scopes \(SafeText.quoted(scopes)): comma-separated words of a-z 0-9 . _ :")
+            let request = try options { () throws(Backends.ValidationError) in
+                try ActionRequest.keyCreate(t, label: label, scopes: scopes, expires: expires ?? "never")
             }
-            let expiresIn = try expires.map { try TimeSpan.seconds($0, field: "--expires") } ?? 0
-            let outcome = try await context.run(.keyCreate(t, label: label, scopes: list, expiresIn: expiresIn), confirm: nil, quiet: json)
+            let outcome = try await context.run(request, confirm: nil, quiet: json)
             try KeysCommand.printSecret(outcome, tenant: t, old: nil, json: json)
         }
     }
@@ -79,8 +76,9 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let t = try TenantID(tenant), k = try KeyID(key)
-            let seconds = try TimeSpan.seconds(grace, field: "--grace")
-            let outcome = try await context.run(.keyRotate(t, k, grace: seconds),
+            let request = try options { () throws(Backends.ValidationError) in try ActionRequest.keyRotate(t, key: key, grace: grace) }
+            guard case .keyRotate(_, _, let seconds) = request else { return }
+            let outcome = try await context.run(request,
                                                 confirm: "rotate key \(k) of \(t)" + (seconds == 0 ? " and revoke it now" : " with \(grace) of grace"),
                                                 quiet: json)
             try KeysCommand.printSecret(outcome, tenant: t, old: k, json: json)
@@ -96,8 +94,8 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let t = try TenantID(tenant), k = try KeyID(key)
-            try ActionRequest.checkReason(reason)
-            _ = try await context.run(.keyRevoke(t, k, reason: reason), confirm: "revoke key \(k) of \(t)")
+            let request = try options { () throws(Backends.ValidationError) in try ActionRequest.keyRevoke(t, key: key, reason: reason) }
+            _ = try await context.run(request, confirm: "revoke key \(k) of \(t)")
         }
     }
 

@@ -11,6 +11,9 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seed of the demo gateway: the same seed gives the same fleet.")
     var seed: UInt64 = 42
 
+    @Option(help: "Tenants in the demo gateway (1-100000), to try the console at scale.")
+    var demoTenants = 40
+
     @Option(name: .customLong("redis"), help: ArgumentHelp(
         "Redis of the gateway: redis://[user:password@]host:port[/db] or unix:///path (env TOLLGATE_REDIS_URL). Standalone or cluster, detected.",
         valueName: "url"))
@@ -19,10 +22,27 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a Redis connection, and for each command (0.1-60).")
     var redisTimeout: Double = 2
 
+    /// Read the environment (TOLLGATE_REDIS_URL); false when a context alone must decide.
+    var fromEnvironment = true
+
+    /// These options for another context: its own stores, not the ones flags or the environment named.
+    var contextOnly: SourceOptions {
+        var o = self
+        o.demo = false
+        o.redisURL = nil
+        o.fromEnvironment = false
+        return o
+    }
+
+    enum CodingKeys: String, CodingKey { case demo, seed, demoTenants, redisURL, redisTimeout }
+
     func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
         if demo {
-            let gateway = DemoGateway(seed: seed, clock: clock)
-            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, writer: gateway, isDemo: true)
+            guard (1...100_000).contains(demoTenants) else {
+                throw CLIFailure(.usage, "invalid --demo-tenants \(demoTenants): must be between 1 and 100000")
+            }
+            let gateway = DemoGateway(seed: seed, clock: clock, tenantCount: demoTenants)
+            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, writer: gateway, demo: gateway)
         }
         guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
             throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
@@ -30,7 +50,7 @@ struct SourceOptions: ParsableArguments {
         if let url = try redis(context: context) {
             let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
             let gateway = RedisGateway(redis: redis, clock: clock)
-            return Backend(label: url.description, fleet: gateway, tenants: gateway, writer: RedisActions(redis: redis), isDemo: false)
+            return Backend(label: url.description, fleet: gateway, tenants: gateway, writer: RedisActions(redis: redis), demo: nil)
         }
         throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
     }
@@ -38,7 +58,7 @@ struct SourceOptions: ParsableArguments {
     /// The Redis URL from the flag, else TOLLGATE_REDIS_URL, else the context; the context's
     /// password (from a file or a variable) fills in a URL that has none.
     func redis(context: ContextConfig?) throws -> RedisURL? {
-        let env = Env.value("TOLLGATE_REDIS_URL")
+        let env = fromEnvironment ? Env.value("TOLLGATE_REDIS_URL") : nil
         let (text, origin) = redisURL.map { ($0, "") } ?? env.map { ($0, " (from TOLLGATE_REDIS_URL)") }
             ?? context?.redis.map { ($0, " (from the config file)") } ?? (nil, "")
         guard let text else { return nil }
@@ -56,7 +76,9 @@ struct Backend: Sendable {
     let tenants: any TenantReading
     /// Where actions go: the gateway's Redis, or the demo's own simulation.
     let writer: any GatewayWriting
-    let isDemo: Bool
+    /// The embedded demo gateway, when that is the backend: it also simulates the audit log and key usage.
+    let demo: DemoGateway?
+    var isDemo: Bool { demo != nil }
 }
 
 /// A failure with one of the documented exit codes and a message for stderr.

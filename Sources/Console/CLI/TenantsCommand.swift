@@ -23,12 +23,14 @@ struct TenantsCommand: AsyncParsableCommand {
                 try Output.json(FleetJSON(fleet))
                 return
             }
-            var model = OverviewModel()
-            model.apply(fleet)
-            let layout = OverviewColumn.layout(width: 132)
+            // The overview's columns and order, as the console shows them.
+            let table = FleetScreen.overview.table
+            let rows = FleetArrangement.build(FleetDigest(fleet, previous: nil), table.spec, now: fleet.takenAt)
+            let layout = TenantColumn.layout(table.columns, width: 132)
             print(layout.map { Fit.text($0.0.title, $0.1, $0.0.align) }.joined(separator: " ").trimmingTrailingSpaces)
-            for t in model.rows {
-                print(layout.map { Fit.text($0.0.cell(t).0, $0.1, $0.0.align) }.joined(separator: " ").trimmingTrailingSpaces)
+            for i in 0..<rows.count {
+                let row = rows.row(at: i)
+                print(layout.map { Fit.text($0.0.cell(row, width: $0.1, now: fleet.takenAt).0, $0.1, $0.0.align) }.joined(separator: " ").trimmingTrailingSpaces)
             }
             if fleet.malformedTenantIDs > 0 {
                 Output.note("\(fleet.malformedTenantIDs) tenant ids in Redis break the contract's pattern and were skipped")

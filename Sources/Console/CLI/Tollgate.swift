@@ -23,6 +23,7 @@ struct Tollgate: AsyncParsableCommand {
     )
 
     @OptionGroup var source: SourceOptions
+    @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var config: ContextOptions
 
     @Flag(help: "Refuse every action, in the console and in every subcommand (env TOLLGATE_READONLY=1, or the context's readonly).")
@@ -31,7 +32,7 @@ struct Tollgate: AsyncParsableCommand {
     @Option(help: "Seconds between refreshes of live data (0.2-3600).")
     var refresh: Double = 1
 
-    @Option(help: "Theme: a name from the themes folders (default, mono) or a path to a .toml file (default: the context's, else default).")
+    @Option(help: "Theme: built in (default, light, mono), a NAME.toml in the themes folder, or a path (default: the context's, else default; NO_COLOR: mono).")
     var theme: String?
 
     func validate() throws {
@@ -40,20 +41,11 @@ struct Tollgate: AsyncParsableCommand {
         }
     }
 
-    /// The console's action layer: on the demo, actions change the simulation and their audit
-    /// events go to a throwaway spool; on Redis, they are real and audited to the context's spool.
-    func actionLayer(backend: Backend, context: ContextConfig?) throws -> ActionLayer {
-        let spool = backend.isDemo
-            ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
-            : ClickHouseOptions.spool(flag: nil, context: context)
-        return try localActionLayer(writer: backend.writer, spool: spool, context: context)
-    }
-
     func run() async throws {
         let clock = SystemClock()
         let context = try config.resolve()
-        let backend = try source.makeBackend(clock: clock, context: context)
-        let theme = try ThemeLoader.load(self.theme ?? context?.theme ?? "default")
+        let session = try makeSession(context: context, clock: clock, flags: true)
+        let theme = try ThemeLoader.load(self.theme ?? context?.theme ?? (Env.value("NO_COLOR") != nil ? "mono" : "default"))
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw CLIFailure(.usage, "the console needs a terminal; for scripts use `tollgate tenants list --json`")
         }
@@ -61,24 +53,40 @@ struct Tollgate: AsyncParsableCommand {
         TerminalGuard.install()
         let driver = CursesDriver(theme: theme)
         let size = driver.size
-        var model = AppModel(width: size.width, height: size.height, now: clock.now(), source: backend.label)
-        model.badges = context.map { ["context \($0.name)"] } ?? []
-        let layer = try actionLayer(backend: backend, context: context)
-        if layer.readonly { model.badges.append("read-only") }
-        model.badges.append("\(layer.op.name) (\(layer.op.role.rawValue), unauthenticated)")
-        model.actionsRefused = layer.refusal(.throttleSet(try TenantID("x"), .all, limit: 0, duration: 1, reason: "-"))
-        let mailbox = Mailbox()
-        let poller = Poller(reader: backend.fleet, mailbox: mailbox, interval: refresh, clock: clock)
-        let loop = EventLoop(model: model, driver: driver, poller: poller, mailbox: mailbox, clock: clock) { request in
-            do throws(BackendError) {
-                let outcome = try await layer.perform(request)
-                return ("\(request.name) \(request.tenant): done" + (outcome.after["limit"].map { ", limit \($0)" } ?? ""), false)
-            } catch {
-                return ("\(request.name) \(request.tenant): \(error.description)", true)
-            }
+        let runtime = Runtime(session: session, clock: clock) { name in
+            try makeSession(context: try config.resolve(named: name), clock: clock, flags: false)
         }
+        let model = AppModel(width: size.width, height: size.height, now: clock.now(), session: session.info)
+        let loop = EventLoop(model: model, driver: driver, runtime: runtime, loadTheme: ThemeLoader.load)
         let status = loop.run()
         driver.shutdown()
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// The console's session for a context: its stores, the action layer and who acts. `flags`
+    /// false (`:ctx NAME`): the context's own stores, not the ones the command line named.
+    func makeSession(context: ContextConfig?, clock: any Clock, flags: Bool) throws -> ConsoleSession {
+        let source = flags ? self.source : self.source.contextOnly
+        let clickhouse = flags ? self.clickhouse : self.clickhouse.contextOnly
+        let backend = try source.makeBackend(clock: clock, context: context)
+        let spool = backend.isDemo
+            ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
+            : clickhouse.spool(context)
+        let layer = try localActionLayer(writer: backend.writer, spool: spool, context: context)
+        var audit: (any AuditReading)?, usage: (any UsageReading)?, deliver: (@Sendable () async -> Void)?
+        var auditStore: String?
+        if let demo = backend.demo {
+            audit = demo
+            usage = demo
+            auditStore = "demo audit"
+        } else if let ch = try clickhouse.makeAuditIfConfigured(context: context) {
+            audit = ch
+            usage = try ClickHouseUsage(client: ch.client, database: ch.database, clock: clock)
+            auditStore = "clickhouse"
+            deliver = { _ = try? await spool.drain(to: ch) }   // what fails stays spooled for the next delivery
+        }
+        let info = SessionInfo(context: context?.name, source: backend.label, policy: layer.policy, liveStore: backend.isDemo ? "demo" : "redis",
+                               auditStore: auditStore, contexts: (try? config.contextNames()) ?? [], themes: ThemeLoader.names(), refresh: refresh)
+        return ConsoleSession(info: info, fleet: backend.fleet, tenants: backend.tenants, audit: audit, usage: usage, actions: layer, deliver: deliver)
     }
 }

@@ -1,105 +1,242 @@
 import Backends
 
 /// The whole console state, updated by messages: `update(msg) -> [Effect]`. Pure: no I/O.
+/// Keys go to the overlay first, then to the current screen's bindings, then to the global ones.
 public struct AppModel: Sendable {
-    public var overview = OverviewModel()
-    public var width: Int
-    public var height: Int
-    public var now: Double
-    /// Where the data comes from, e.g. `demo` or `redis://127.0.0.1:6379`.
-    public var source: String
-    /// Why the last refresh failed and when it did; cleared by the next good snapshot.
-    public private(set) var lastError: (message: String, at: Double)?
-    public var showHelp = false
-    /// Why actions are refused (read-only, role), or nil: the footer greys them out and says why.
-    public var actionsRefused: String?
-    public var dialog: ThrottleDialog?
-    /// The last action's outcome, shown in the footer until the next key.
+    public private(set) var nav: Navigation
+    public private(set) var overlay: Overlay?
+    public private(set) var session: SessionInfo
+    /// The newest fleet digest, from whichever screen last needed the fleet: command-mode
+    /// completion and `:tenant` look tenants up in it.
+    public private(set) var fleet: FleetDigest?
+    public private(set) var feeds: [Feed: FeedStatus] = [:]
+    /// One line in the footer until the next key: an action's outcome, why a key did nothing.
     public private(set) var flash: (text: String, failed: Bool)?
-    /// Text under the title, e.g. "read-only" or the operator; empty when nothing to say.
-    public var badges: [String] = []
+    /// Command-mode history, oldest first.
+    public private(set) var history: [String] = []
+    public private(set) var width: Int
+    public private(set) var height: Int
+    public private(set) var now: Double
 
     public static let minWidth = 80
     public static let minHeight = 24
+    static let historyDepth = 100
 
-    public init(width: Int, height: Int, now: Double, source: String) {
+    public init(width: Int, height: Int, now: Double, session: SessionInfo, root: any Screen = FleetScreen.overview) {
         self.width = width
         self.height = height
         self.now = now
-        self.source = source
+        self.session = session
+        nav = Navigation(root)
     }
 
     public var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }
-    /// Table body rows at the current size: header bar, column header, footer take three.
-    public var tableRows: Int { max(1, height - 3) }
+
+    /// The live reads the current screen needs, of the stores this session has.
+    public var needs: Set<Feed> { nav.current.needs.filter { $0.store == .redis || session.auditStore != nil } }
+
+    /// Two header lines above the screen, the footer below it.
+    public var screenArea: Rect { Rect(x: 0, y: 2, width: width, height: max(1, height - 3)) }
+
+    public var env: ScreenEnv { ScreenEnv(now: now, session: session, fleet: fleet, feeds: feeds, area: screenArea) }
 
     public mutating func update(_ msg: Msg) -> [Effect] {
         switch msg {
-        case .fleet(let snapshot):
-            overview.visibleRows = tableRows
-            overview.apply(snapshot)
-            lastError = nil
-            now = max(now, snapshot.takenAt)
-        case .fleetFailed(let message, let at):
-            lastError = (message, at)
-            now = max(now, at)
+        case .key(let key):
+            return press(key)
         case .tick(let t):
-            now = t
+            now = max(now, t)
         case .resize(let w, let h):
             width = w
             height = h
-            overview.visibleRows = tableRows
-            overview.move(by: 0)
-        case .actionFinished(let text, let failed):
-            flash = (text, failed)
-            return failed ? [] : [.refreshNow]
-        case .key(let key):
-            if var d = dialog {
-                switch d.handle(key) {
-                case .editing: dialog = d
-                case .cancelled: dialog = nil
-                case .submit(let request):
-                    dialog = nil
-                    flash = ("\(request.name) \(request.tenant): working…", false)
-                    return [.perform(request)]
-                }
-                return []
-            }
-            flash = nil
-            if showHelp, key != .char("q"), key != .ctrlC {
-                showHelp = false
-                return []
-            }
-            guard let action = Bindings.action(for: key, in: Bindings.overview) else { return [] }
-            return perform(action)
+        case .loaded(let feed, let data):
+            var status = feeds[feed] ?? FeedStatus()
+            status.lastOK = max(status.lastOK ?? 0, Self.time(of: data))
+            if let f = status.failure, f.at <= status.lastOK! { status.failure = nil }
+            feeds[feed] = status
+            if case .fleet(let d) = data, d.generation > (fleet?.generation ?? 0) { fleet = d }
+            let env = self.env
+            return apply(nav.current.receive(feed, data, env))
+        case .failed(let feed, let message, let at):
+            feeds[feed, default: FeedStatus()].failure = (message, at)
+            now = max(now, at)
+        case .arranged(let a):
+            let env = self.env
+            nav.current.receive(a, env)
+        case .actionFinished(let request, let result):
+            return finished(request, result)
+        case .themeChanged(let name):
+            flash = ("theme \(name)", false)
+        case .contextChanged(let info):
+            session = info
+            nav = Navigation(FleetScreen.overview)
+            overlay = nil
+            fleet = nil
+            feeds = [:]
+            flash = ("context \(info.context ?? "-"): \(info.source)", false)
+        case .refused(let message):
+            flash = (message, true)
         }
         return []
     }
 
-    private mutating func perform(_ action: Action) -> [Effect] {
-        overview.visibleRows = tableRows
-        switch action {
-        case .down: overview.move(by: 1)
-        case .up: overview.move(by: -1)
-        case .pageDown: overview.page(by: 1)
-        case .pageUp: overview.page(by: -1)
-        case .top: overview.home()
-        case .bottom: overview.end()
-        case .sortNext: overview.sortNext()
-        case .sortReverse: overview.sortReverse()
-        case .refresh: return [.refreshNow]
-        case .throttle:
-            if let why = actionsRefused {
-                flash = ("throttle: \(why)", true)
-            } else if let t = overview.selectedTenant {
-                dialog = ThrottleDialog(tenant: t.id)
+    private static func time(of data: Loaded) -> Double {
+        switch data {
+        case .fleet(let d): d.takenAt
+        case .tenant(let d): d.takenAt
+        case .keys(_, let at), .audit(_, let at), .usage(_, let at): at
+        }
+    }
+
+    // MARK: Keys
+
+    private mutating func press(_ key: Key) -> [Effect] {
+        flash = nil
+        if tooSmall { return key == .char("q") || key == .ctrl("c") ? [.quit] : [] }
+        if let overlay { return press(key, on: overlay) }
+        let env = self.env
+        let screen = nav.current.bindings(env)
+        let global = Bindings.global(canGoBack: !nav.back.isEmpty, canGoForward: !nav.forward.isEmpty,
+                                     canFilter: nav.current.canFilter, filtering: nav.current.filter != nil)
+        guard let binding = Bindings.find(key, in: screen) ?? Bindings.find(key, in: global) else {
+            flash = ("\(key.label) does nothing here; ? shows this screen's keys", true)
+            return []
+        }
+        if let why = binding.disabled {
+            flash = ("\(binding.description): \(why)", true)
+            return []
+        }
+        switch binding.action {
+        case .filter: overlay = .filter(FilterPrompt(nav.current.filter ?? ""))
+        case .command: overlay = .command(CommandPrompt())
+        case .help: overlay = .help
+        case .quit: return [.quit]
+        case .refresh: return [.refresh]
+        case .repaint: return [.repaint]
+        case .back:
+            if nav.current.filter != nil { return apply(nav.current.setFilter(nil, env)) }
+            if nav.goBack() { return appear() }
+        case .historyBack: if nav.goBack() { return appear() }
+        case .historyForward: if nav.goForward() { return appear() }
+        default: return apply(nav.current.perform(binding.action, env))
+        }
+        return []
+    }
+
+    private mutating func press(_ key: Key, on overlay: Overlay) -> [Effect] {
+        switch overlay {
+        case .help, .notice:
+            self.overlay = nil   // any key closes it, q included
+        case .form(var dialog):
+            switch dialog.handle(key) {
+            case .editing: self.overlay = .form(dialog)
+            case .cancelled:
+                self.overlay = nil
+                flash = ("\(dialog.title): cancelled, nothing changed", false)
+            case .submit(let request):
+                self.overlay = nil
+                flash = ("\(request.name) \(request.tenant): working…", false)
+                return [.perform(request)]
             }
-        case .help: showHelp.toggle()
+        case .command(var prompt):
+            switch prompt.handle(key, history: history, sources: Commands.Sources(fleet: fleet, themes: session.themes, contexts: session.contexts)) {
+            case .editing: self.overlay = .command(prompt)
+            case .cancelled: self.overlay = nil
+            case .run(let text): return run(text, prompt)
+            }
+        case .filter(var prompt):
+            let env = self.env
+            switch prompt.handle(key) {
+            case .editing(let changed):
+                self.overlay = .filter(prompt)
+                if changed { return apply(nav.current.setFilter(prompt.editor.text, env)) }
+            case .keep:
+                self.overlay = nil
+                if prompt.editor.text.isEmpty { return apply(nav.current.setFilter(nil, env)) }
+            case .clear:
+                self.overlay = nil
+                return apply(nav.current.setFilter(nil, env))
+            }
+        }
+        return []
+    }
+
+    // MARK: Command mode
+
+    private mutating func run(_ text: String, _ prompt: CommandPrompt) -> [Effect] {
+        let line = text.split(separator: " ").joined(separator: " ")
+        guard !line.isEmpty else { overlay = nil; return [] }
+        var prompt = prompt
+        let command: ConsoleCommand
+        switch Commands.parse(line) {
+        case .failure(let e):
+            prompt.error = e.description
+            overlay = .command(prompt)
+            return []
+        case .success(let c): command = c
+        }
+        if case .tenant(let id) = command, let fleet, fleet.index(of: id) == nil {
+            prompt.error = "no tenant \(SafeText.quoted(id.rawValue)) among the \(fleet.count) tenants of this fleet"
+            overlay = .command(prompt)
+            return []
+        }
+        if history.last != line { history.append(line) }
+        if history.count > Self.historyDepth { history.removeFirst() }
+        overlay = nil
+        switch command {
+        case .tenant(let id):
+            if (nav.current as? TenantDetailScreen)?.tenant != id { return open(TenantDetailScreen(id)) }
+        case .noisy:
+            if (nav.current as? FleetScreen)?.kind != .noisy { return open(FleetScreen(.noisy)) }
+        case .overview:
+            if (nav.current as? FleetScreen)?.kind != .overview { return open(FleetScreen.overview) }
+        case .theme(let name): return [.theme(name)]
+        case .context(let name): return [.context(name)]
+        case .help: overlay = .help
         case .quit: return [.quit]
         }
         return []
     }
 
-    /// Seconds since the data on screen was read, or `nil` before the first snapshot.
-    public var dataAge: Double? { overview.snapshot.map { max(0, now - $0.takenAt) } }
+    // MARK: Replies and outcomes
+
+    private mutating func open(_ screen: any Screen) -> [Effect] {
+        nav.push(screen)
+        return appear()
+    }
+
+    private mutating func appear() -> [Effect] {
+        let env = self.env
+        return apply(nav.current.appear(env))
+    }
+
+    private mutating func apply(_ replies: [ScreenReply]) -> [Effect] {
+        var effects: [Effect] = []
+        for reply in replies {
+            switch reply {
+            case .effect(let e): effects.append(e)
+            case .open(let s): effects += open(s)
+            case .dialog(let d): overlay = .form(d)
+            case .notice(let n): overlay = .notice(n)
+            case .flash(let text, let failed): flash = (text, failed)
+            }
+        }
+        return effects
+    }
+
+    private mutating func finished(_ request: ActionRequest, _ result: Result<ActionOutcome, BackendError>) -> [Effect] {
+        let what = "\(request.name) \(request.tenant) \(request.resource)"
+        switch result {
+        case .success(let outcome):
+            var text = "\(what): done"
+            if let limit = outcome.after["limit"] ?? outcome.after["temp_limit"] { text += ", limit \(limit)" }
+            if let exp = outcome.after["expires_at"].flatMap({ Int64($0) }) { text += " until \(Format.when(exp, now: now))" }
+            flash = (text, false)
+            return [.refresh]
+        case .failure(let error):
+            flash = nil
+            overlay = .notice(Notice(title: "\(request.name) failed", lines: [error.description, "tenant \(request.tenant), \(request.resource)"], failed: true))
+            return []
+        }
+    }
 }

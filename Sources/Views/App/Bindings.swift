@@ -1,7 +1,16 @@
-/// Key bindings declared as data. The footer and the `?` help overlay are generated from this
-/// table, so what is shown is what is bound.
-public enum Action: String, Sendable, CaseIterable {
-    case up, down, pageUp, pageDown, top, bottom, sortNext, sortReverse, refresh, throttle, help, quit
+/// Key bindings declared as data. Each screen lists its own, each with the reason it is disabled
+/// right now; the footer and the `?` overlay are generated from the screen's list and the global
+/// one, so what is shown is what is bound.
+public enum Action: Hashable, Sendable {
+    case up, down, pageUp, pageDown, top, bottom
+    /// Drill into the selected row.
+    case open
+    case back, historyBack, historyForward
+    case sortNext, sortReverse
+    /// Focus the next pane of a screen with several.
+    case nextPane
+    case filter, command, help, quit, refresh, repaint
+    case throttle, budget
 }
 
 public struct Binding: Sendable {
@@ -10,34 +19,51 @@ public struct Binding: Sendable {
     public let description: String
     /// Shown in the footer when set; the short form of `description`.
     public let hint: String?
+    /// Why the binding does nothing now (read-only, role, nothing selected), or nil.
+    public var disabled: String?
 
-    public init(_ keys: [Key], _ action: Action, _ description: String, hint: String? = nil) {
+    public init(_ keys: [Key], _ action: Action, _ description: String, hint: String? = nil, disabled: String? = nil) {
         self.keys = keys
         self.action = action
         self.description = description
         self.hint = hint
+        self.disabled = disabled
     }
 
     public var keyLabel: String { keys.map(\.label).joined(separator: "/") }
 }
 
 public enum Bindings {
-    public static let overview: [Binding] = [
-        Binding([.char("j"), .down], .down, "move down", hint: "move"),
-        Binding([.char("k"), .up], .up, "move up"),
-        Binding([.pageDown, .char(" ")], .pageDown, "page down"),
-        Binding([.pageUp, .char("b")], .pageUp, "page up"),
-        Binding([.char("g"), .home], .top, "first tenant"),
-        Binding([.char("G"), .end], .bottom, "last tenant"),
-        Binding([.char("s")], .sortNext, "sort by the next column", hint: "sort"),
-        Binding([.char("S")], .sortReverse, "reverse the sort order", hint: "reverse"),
-        Binding([.char("r")], .refresh, "refresh now", hint: "refresh"),
-        Binding([.char("T")], .throttle, "throttle the selected tenant (all routes)", hint: "throttle"),
-        Binding([.char("?")], .help, "show or hide this help", hint: "help"),
-        Binding([.char("q"), .ctrlC], .quit, "quit", hint: "quit"),
-    ]
+    /// Moving through a table: every table screen starts its list with these.
+    public static func table(_ noun: String) -> [Binding] {
+        [
+            Binding([.char("j"), .down], .down, "next \(noun)", hint: "move"),
+            Binding([.char("k"), .up], .up, "previous \(noun)"),
+            Binding([.pageDown, .char(" ")], .pageDown, "page down"),
+            Binding([.pageUp], .pageUp, "page up"),
+            Binding([.char("g"), .home], .top, "first \(noun)"),
+            Binding([.char("G"), .end], .bottom, "last \(noun)"),
+        ]
+    }
 
-    public static func action(for key: Key, in table: [Binding]) -> Action? {
-        table.first { $0.keys.contains(key) }?.action
+    /// The bindings of every screen, after the screen's own. `canFilter`: the screen has a table.
+    public static func global(canGoBack: Bool, canGoForward: Bool, canFilter: Bool, filtering: Bool) -> [Binding] {
+        [
+            Binding([.char("/")], .filter, "filter as you type (! negates)", hint: "filter",
+                    disabled: canFilter ? nil : "this screen has no table to filter"),
+            Binding([.char(":")], .command, "command mode", hint: "cmd"),
+            Binding([.escape, .char("h")], .back, filtering ? "clear the filter" : "back", hint: canGoBack || filtering ? (filtering ? "clear" : "back") : nil,
+                    disabled: canGoBack || filtering ? nil : "this is the first screen"),
+            Binding([.char("[")], .historyBack, "back in history", disabled: canGoBack ? nil : "nothing before this screen"),
+            Binding([.char("]")], .historyForward, "forward in history", disabled: canGoForward ? nil : "nothing after this screen"),
+            Binding([.char("r")], .refresh, "refresh now"),
+            Binding([.ctrl("l")], .repaint, "repaint the terminal"),
+            Binding([.char("?")], .help, "these keys", hint: "help"),
+            Binding([.char("q"), .ctrl("c")], .quit, "quit", hint: "quit"),
+        ]
+    }
+
+    public static func find(_ key: Key, in table: [Binding]) -> Binding? {
+        table.first { $0.keys.contains(key) }
     }
 }

@@ -1,14 +1,17 @@
 import Backends
 
-/// A key as the view layer sees it; the curses driver translates key codes into these.
+/// A key as the view layer sees it; a terminal driver translates what the terminal sends.
 public enum Key: Hashable, Sendable {
     case char(Character)
-    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, ctrlC, tab, backspace
+    /// Control and a letter, `ctrl("c")` for ^C. Tab, Enter and Backspace have their own cases.
+    case ctrl(Character)
+    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, tab, backTab, backspace, delete
 
     public var label: String {
         switch self {
         case .char(" "): "Space"
         case .char(let c): String(c)
+        case .ctrl(let c): "^" + c.uppercased()
         case .up: "↑"
         case .down: "↓"
         case .left: "←"
@@ -19,9 +22,10 @@ public enum Key: Hashable, Sendable {
         case .end: "End"
         case .enter: "Enter"
         case .escape: "Esc"
-        case .ctrlC: "^C"
         case .tab: "Tab"
+        case .backTab: "S-Tab"
         case .backspace: "Backspace"
+        case .delete: "Del"
         }
     }
 }
@@ -29,18 +33,71 @@ public enum Key: Hashable, Sendable {
 /// Everything that reaches the event loop: keys, backend results, clock ticks, resizes.
 public enum Msg: Sendable {
     case key(Key)
-    case fleet(FleetSnapshot)
-    case fleetFailed(String, at: Double)
     case tick(Double)
     case resize(width: Int, height: Int)
-    /// The outcome of an action the model asked for: a line for the status bar.
-    case actionFinished(String, failed: Bool)
+    /// A live read the current screen asked for (`Screen.needs`) answered.
+    case loaded(Feed, Loaded)
+    /// A live read failed; the last data stays on screen, marked stale.
+    case failed(Feed, String, at: Double)
+    /// A fleet table's rows sorted and filtered off the UI thread (`Effect.arrange`).
+    case arranged(FleetArrangement)
+    /// The outcome of an action the model asked for.
+    case actionFinished(ActionRequest, Result<ActionOutcome, BackendError>)
+    /// A theme or a context is in use now, or could not be.
+    case themeChanged(String)
+    case contextChanged(SessionInfo)
+    case refused(String)
 }
 
-/// What the loop must do after an update. I/O happens here, never in the model.
-public enum Effect: Equatable, Sendable {
+/// What the loop must do after an update. I/O and work proportional to the fleet happen here,
+/// never in the model; results come back as messages.
+public enum Effect: Sendable {
     case quit
-    case refreshNow
+    /// Read every live feed of the current screen now.
+    case refresh
+    /// Forget what is on the terminal and draw everything again.
+    case repaint
     /// Carry out an operator action through the action layer; the result comes back as `.actionFinished`.
     case perform(ActionRequest)
+    /// Sort and filter a fleet snapshot for a table; comes back as `.arranged`.
+    case arrange(FleetDigest, ArrangeSpec)
+    /// Load a theme by name (built in, or a file that overrides it); `.themeChanged` or `.refused`.
+    case theme(String)
+    /// Switch to another context of the config file; `.contextChanged` or `.refused`.
+    case context(String)
+}
+
+/// Who is at the console and against what: shown in the header, and the policy every binding
+/// asks. Built by the console from its session; replaced when the context changes.
+public struct SessionInfo: Sendable {
+    public var context: String?
+    public var source: String
+    public var policy: ActionPolicy
+    /// What the live feeds read (`redis`, `demo`), and the audit log's store when one is
+    /// configured (`clickhouse`, `demo`): panes that need it say what is missing otherwise.
+    public var liveStore: String
+    public var auditStore: String?
+    /// Names for completion in command mode.
+    public var contexts: [String]
+    public var themes: [String]
+    /// Seconds between refreshes of the live feeds.
+    public var refresh: Double
+
+    public init(context: String?, source: String, policy: ActionPolicy, liveStore: String, auditStore: String?, contexts: [String] = [],
+                themes: [String] = [], refresh: Double = 1) {
+        self.context = context
+        self.source = source
+        self.policy = policy
+        self.liveStore = liveStore
+        self.auditStore = auditStore
+        self.contexts = contexts
+        self.themes = themes
+        self.refresh = refresh
+    }
+
+    /// `local:root (admin, unauthenticated)`.
+    public var operatorLabel: String {
+        let op = policy.op
+        return "\(op.name) (\(op.role.rawValue)\(op.authenticated ? "" : ", unauthenticated"))"
+    }
 }

@@ -62,12 +62,21 @@ public struct Grid: Equatable, Sendable {
             let w = DisplayWidth.of(ch)
             if col + w > limit { break }
             if col >= 0 {
+                unpair(col, y)
+                if w == 2 { unpair(col + 1, y) }
                 self[col, y] = Cell(shown, role)
                 if w == 2 { self[col + 1, y] = Cell(Cell.continuation, role) }
             }
             col += w
         }
         return col - x
+    }
+
+    /// Before (x, y) is overwritten: a wide grapheme it is half of loses its other half, so no
+    /// cell is ever left as half a character.
+    private mutating func unpair(_ x: Int, _ y: Int) {
+        if self[x, y].isContinuation, x > 0 { self[x - 1, y] = Cell(" ", self[x - 1, y].role) }
+        if x + 1 < width, self[x + 1, y].isContinuation { self[x + 1, y] = Cell(" ", self[x + 1, y].role) }
     }
 
     /// The grid as plain text, one line per row, trailing spaces trimmed (golden screens).

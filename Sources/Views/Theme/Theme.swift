@@ -28,20 +28,63 @@ public struct Theme: Equatable, Sendable {
 
     public func style(_ role: Role) -> Style { styles[role] ?? Style() }
 
-    /// Needs no file and no colour: used when no theme file can be found, and on terminals
-    /// without colours.
-    public static let monochrome: Theme = {
-        var s: [Role: Style] = [:]
-        var reverse = Style(); reverse.reverse = true
-        var bold = Style(); bold.bold = true
-        var dim = Style(); dim.dim = true
-        var underline = Style(); underline.underline = true
-        s[.bar] = reverse; s[.title] = reverse; s[.selected] = reverse; s[.header] = underline
-        s[.bad] = bold; s[.error] = bold; s[.accent] = bold; s[.dim] = dim
-        var titleBold = reverse; titleBold.bold = true
-        s[.title] = titleBold
-        return Theme(name: "mono", styles: s)
-    }()
+    /// The themes compiled into the binary from `themes/*.toml` (the EmbedThemes plugin).
+    public static var builtinNames: [String] { BuiltinThemes.files.keys.sorted() }
+
+    /// A built-in theme by name, or nil when there is none of that name.
+    public static func builtin(_ name: String) throws(ParseError) -> Theme? {
+        guard let text = BuiltinThemes.files[name] else { return nil }
+        return try parse(text, source: "built-in theme \(name)")
+    }
+
+    /// The monochrome theme, for terminals without colour and for NO_COLOR.
+    public static var mono: Theme {
+        // A test proves the shipped file parses; a broken build would fail there first.
+        (try? builtin("mono")) ?? Theme(name: "mono", styles: [.bar: { var s = Style(); s.reverse = true; return s }()])
+    }
+
+    /// This theme as a terminal with `colors` colours can show it: unchanged with enough
+    /// colours; with 8 to 255, text colours become the nearest of the 8 basic ones and roles drawn
+    /// on a background colour (bars, the selection) take the monochrome theme's attributes; with
+    /// fewer than 8, the monochrome theme.
+    public func forTerminal(colors: Int) -> Theme {
+        let top = styles.values.flatMap { [$0.fg, $0.bg] }.compactMap { c -> Int? in if case .index(let i) = c { i } else { nil } }.max() ?? -1
+        if top < colors { return self }
+        let mono = Theme.mono
+        guard colors >= 8 else { return mono }
+        var out: [Role: Style] = [:]
+        for (role, style) in styles {
+            if style.bg != .terminalDefault { out[role] = mono.style(role); continue }
+            var s = style
+            if case .index(let i) = style.fg {
+                s.fg = .index(Self.nearestBasic(i))
+                if Self.isMidGray(i) { s.dim = true }   // grey text stays quieter than normal text
+            }
+            out[role] = s
+        }
+        return Theme(name: name, styles: out)
+    }
+
+    static func isMidGray(_ index: Int) -> Bool { (index >= 240 && index <= 250) || index == 8 }
+
+    /// The nearest of the 8 basic colours to a colour of the xterm 256-colour palette.
+    static func nearestBasic(_ index: Int) -> Int {
+        if index < 8 { return index }
+        if index < 16 { return index - 8 }
+        let rgb: (Int, Int, Int)
+        if index >= 232 {
+            let v = 8 + (index - 232) * 10
+            rgb = (v, v, v)
+        } else {
+            let levels = [0, 95, 135, 175, 215, 255], c = index - 16
+            rgb = (levels[c / 36], levels[c / 6 % 6], levels[c % 6])
+        }
+        // Greys become black or white: the nearest hue of a grey means nothing.
+        if max(rgb.0, rgb.1, rgb.2) - min(rgb.0, rgb.1, rgb.2) < 40 { return (rgb.0 + rgb.1 + rgb.2) / 3 < 100 ? 0 : 7 }
+        let basic = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229)]
+        func distance(_ a: (Int, Int, Int)) -> Int { (a.0 - rgb.0) * (a.0 - rgb.0) + (a.1 - rgb.1) * (a.1 - rgb.1) + (a.2 - rgb.2) * (a.2 - rgb.2) }
+        return basic.indices.min { distance(basic[$0]) < distance(basic[$1]) }!
+    }
 
     public struct ParseError: Error, CustomStringConvertible, Sendable {
         public let description: String

@@ -1,0 +1,16 @@
+import Backends
+import Views
+
+/// What one console session may read and do, against one context: built by the command line (or
+/// again by `:ctx`), and handed to the runtime. Nothing of it is process-global, so several
+/// sessions could live in one process (serving the console over SSH, docs/architecture.md).
+struct ConsoleSession: Sendable {
+    var info: SessionInfo
+    let fleet: any FleetReading
+    let tenants: any TenantReading
+    let audit: (any AuditReading)?
+    let usage: (any UsageReading)?
+    let actions: ActionLayer
+    /// Delivers the spooled audit events of actions to ClickHouse; nil without one.
+    let deliver: (@Sendable () async -> Void)?
+}

@@ -1,0 +1,162 @@
+import Backends
+import Synchronization
+import Views
+
+/// Runs a read loop for each feed the current screen needs and cancels it when the screen goes:
+/// `sync` compares what is needed with what runs. Each loop reads one at a time (a slow store
+/// never piles up requests), starts its reads on a fixed cadence, backs off exponentially (up to
+/// 30 s) while the store fails, and reads at once when a refresh is asked for.
+final class FeedRunner {
+    private var running: [Feed: Task<Void, Never>] = [:]
+    private var sessionID = 0
+    let memory = FeedMemory()
+    let alarm = Alarm()
+    private let waiting = Pending()
+    private let mailbox: Mailbox
+    private let clock: any Clock
+    static let maxBackoff = 30.0
+
+    init(mailbox: Mailbox, clock: any Clock) {
+        self.mailbox = mailbox
+        self.clock = clock
+    }
+
+    /// Feeds started that have not answered once yet (the headless tests wait for them).
+    var waitingForFirst: Bool { !waiting.isEmpty }
+
+    func sync(_ needs: Set<Feed>, _ session: ConsoleSession) {
+        for (feed, task) in running where !needs.contains(feed) {
+            task.cancel()
+            running[feed] = nil
+            waiting.remove(feed)
+        }
+        for feed in needs where running[feed] == nil {
+            guard let read = reader(feed, session) else { continue }
+            waiting.insert(feed)
+            let interval = feed.interval(refresh: session.info.refresh)
+            running[feed] = Self.start(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock, waiting: waiting)
+        }
+    }
+
+    func refresh() { alarm.wakeAll() }
+
+    /// Before a session is replaced: nothing of the old one may reach the new one.
+    func stopAll() {
+        for task in running.values { task.cancel() }
+        running = [:]
+        waiting.removeAll()
+        memory.forget()
+    }
+
+    private static func start(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
+                              mailbox: Mailbox, alarm: Alarm, clock: any Clock, waiting: Pending) -> Task<Void, Never> {
+        Task.detached {
+            await loop(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock) { waiting.remove(feed) }
+        }
+    }
+
+    private static func loop(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
+                             mailbox: Mailbox, alarm: Alarm, clock: any Clock, answered: @Sendable () -> Void) async {
+        var next = clock.now()
+        var failures = 0
+        while !Task.isCancelled {
+            let generation = alarm.generation
+            do throws(BackendError) {
+                let data = try await read()
+                if Task.isCancelled { return }
+                mailbox.post(.loaded(feed, data))
+                failures = 0
+            } catch {
+                if Task.isCancelled { return }
+                mailbox.post(.failed(feed, error.description, at: clock.now()))
+                failures += 1
+            }
+            answered()
+            let now = clock.now()
+            if failures > 0 {
+                await alarm.sleep(min(maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
+                next = clock.now()
+            } else {
+                next += interval
+                if next <= now { next += ((now - next) / interval).rounded(.down) * interval + interval }   // skip missed slots
+                await alarm.sleep(next - now, since: generation)
+            }
+        }
+    }
+
+    /// How a feed is read with this session's capabilities; nil when the session has no store
+    /// for it (the screen says so).
+    private func reader(_ feed: Feed, _ session: ConsoleSession) -> (@Sendable () async throws(BackendError) -> Loaded)? {
+        let (memory, clock) = (self.memory, self.clock)
+        switch feed {
+        case .fleet:
+            let fleet = session.fleet
+            return { () throws(BackendError) in .fleet(memory.digest(try await fleet.fleet())) }
+        case .tenant(let id):
+            let tenants = session.tenants
+            return { () throws(BackendError) in
+                let at = clock.now()
+                let state = try await tenants.tenant(id)
+                return .tenant(memory.detail(state, at: at))
+            }
+        case .keys(let id):
+            let tenants = session.tenants
+            return { () throws(BackendError) in .keys(try await tenants.keys(of: id), at: clock.now()) }
+        case .recentAudit(let id):
+            guard let audit = session.audit else { return nil }
+            return { () throws(BackendError) in .audit(try await audit.audit(AuditQuery(tenant: id, limit: 50)), at: clock.now()) }
+        case .usage(let id):
+            guard let usage = session.usage else { return nil }
+            return { () throws(BackendError) in .usage(try await usage.usage(tenant: id, key: nil), at: clock.now()) }
+        }
+    }
+}
+
+/// Feeds that have not answered once since they started.
+final class Pending: Sendable {
+    private let feeds = Mutex<Set<Feed>>([])
+    var isEmpty: Bool { feeds.withLock { $0.isEmpty } }
+    func insert(_ f: Feed) { _ = feeds.withLock { $0.insert(f) } }
+    func remove(_ f: Feed) { _ = feeds.withLock { $0.remove(f) } }
+    func removeAll() { feeds.withLock { $0.removeAll() } }
+}
+
+/// What the feeds remember between reads, across screens: the last fleet digest (rates are
+/// deltas against it) and the console's request-rate samples of every tenant.
+final class FeedMemory: Sendable {
+    private struct State {
+        var digest: FleetDigest?
+        var history = RateHistory()
+        /// The last single-tenant reading, for the detail's rate.
+        var tenant: (state: TenantState, at: Double)?
+    }
+    private let state = Mutex(State())
+
+    /// Digests a fleet snapshot against the previous one and samples every tenant's rate.
+    func digest(_ snapshot: FleetSnapshot) -> FleetDigest {
+        let previous = state.withLock { $0.digest }
+        let digest = FleetDigest(snapshot, previous: previous)
+        state.withLock { s in
+            s.digest = digest
+            for (t, r) in zip(digest.tenants, digest.rates) {
+                if let rate = r.requestsPerSecond { s.history.record(t.id, requestsPerSecond: rate, at: digest.takenAt) }
+            }
+        }
+        return digest
+    }
+
+    /// One tenant read fresh: its rate against its last reading (this feed's, or the fleet's).
+    func detail(_ tenant: TenantState, at: Double) -> TenantDetail {
+        state.withLock { s in
+            var previous = s.tenant.flatMap { $0.state.id == tenant.id ? $0 : nil }
+            if previous == nil, let d = s.digest, let i = d.index(of: tenant.id) { previous = (d.tenants[i], d.takenAt) }
+            if let p = previous, p.at < at {
+                s.history.record(tenant.id, requestsPerSecond: TenantRates.delta(from: p.state, at: p.at, to: tenant, at: at).requests, at: at)
+            }
+            s.tenant = (tenant, at)
+            return TenantDetail(state: tenant, takenAt: at, series: s.history.series(tenant.id, now: at))
+        }
+    }
+
+    func forget() { state.withLock { $0 = State() } }
+}

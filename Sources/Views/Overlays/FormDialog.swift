@@ -1,0 +1,120 @@
+import Backends
+
+/// A dialog that is a form over one of the request builders in Backends: the fields are what the
+/// builder takes, Enter runs the builder, and its error (naming the field and the rule) stays in
+/// the dialog with the field focused. While the fields are valid the dialog says in plain words
+/// what will happen. Pure state; the request goes to the app as an effect.
+public struct FormDialog: Sendable {
+    public struct Field: Sendable {
+        /// The builder's name for it, as `ValidationError.field` names it.
+        public let name: String
+        public var editor: LineEditor
+        public let hint: String
+
+        public init(_ name: String, _ text: String = "", hint: String = "", limit: Int = 200) {
+            self.name = name
+            editor = LineEditor(text, limit: limit)
+            self.hint = hint
+        }
+    }
+
+    /// A second request the dialog offers on a control key, e.g. clearing the throttle in force.
+    public struct Alternate: Sendable {
+        public let key: Key
+        public let label: String
+        public let build: @Sendable ([String]) throws(ValidationError) -> ActionRequest
+    }
+
+    public enum Outcome: Sendable {
+        case editing, cancelled, submit(ActionRequest)
+    }
+
+    public let title: String
+    public let submitLabel: String
+    /// What is in force now, shown above the fields.
+    public let notes: [(String, Role)]
+    public private(set) var fields: [Field]
+    public private(set) var focus = 0
+    public private(set) var error: String?
+    public let alternate: Alternate?
+    let build: @Sendable ([String]) throws(ValidationError) -> ActionRequest
+    let explain: @Sendable (ActionRequest) -> String
+
+    public init(title: String, submitLabel: String, notes: [(String, Role)], fields: [Field], alternate: Alternate? = nil,
+                build: @escaping @Sendable ([String]) throws(ValidationError) -> ActionRequest,
+                explain: @escaping @Sendable (ActionRequest) -> String) {
+        self.title = title
+        self.submitLabel = submitLabel
+        self.notes = notes
+        self.fields = fields
+        self.alternate = alternate
+        self.build = build
+        self.explain = explain
+        focus = fields.firstIndex { $0.editor.text.isEmpty } ?? 0
+    }
+
+    public var values: [String] { fields.map(\.editor.text) }
+
+    /// What submitting would do, in plain words, or nil while the fields are not valid.
+    public var preview: String? { (try? build(values)).map(explain) }
+
+    public mutating func handle(_ key: Key) -> Outcome {
+        switch key {
+        case .escape, .ctrl("c"): return .cancelled
+        case .tab, .down: focus = (focus + 1) % fields.count
+        case .backTab, .up: focus = (focus + fields.count - 1) % fields.count
+        case .enter: return submit(build)
+        case let k where k == alternate?.key:
+            if let alternate { return submit(alternate.build) }
+        default:
+            if fields[focus].editor.handle(key) { error = nil }
+        }
+        return .editing
+    }
+
+    private mutating func submit(_ builder: @Sendable ([String]) throws(ValidationError) -> ActionRequest) -> Outcome {
+        do throws(ValidationError) {
+            return .submit(try builder(values))
+        } catch {
+            self.error = error.description
+            if let i = fields.firstIndex(where: { $0.name == error.field }) { focus = i }
+            return .editing
+        }
+    }
+
+    public func draw(into grid: inout Grid) {
+        let w = min(grid.width - 4, 76)
+        let labelWidth = (fields.map { $0.name.count }.max() ?? 6) + 1
+        let noteLines = notes.flatMap { note in Wrap.lines(note.0, width: w - 4).map { ($0, note.1) } }
+        let preview = self.preview.map { Wrap.lines($0, width: w - 4) } ?? []
+        let message = error.map { Wrap.lines($0, width: w - 4) } ?? []
+        let h = min(grid.height - 2, 4 + noteLines.count + (noteLines.isEmpty ? 0 : 1) + fields.count + 1 + max(1, preview.count + message.count))
+        let box = Box.centered(in: grid, width: w, height: h)
+        var footer = "Enter \(submitLabel) · Tab next field · Esc cancel"
+        if let alternate { footer += " · \(alternate.key.label) \(alternate.label)" }
+        box.draw(into: &grid, title: title, footer: footer)
+        let x0 = box.rect.x + 2, bottom = box.rect.y + box.rect.height - 1
+        var y = box.rect.y + 2
+        for (line, role) in noteLines where y < bottom {
+            grid.put(line, x: x0, y: y, role: role, maxWidth: w - 4)
+            y += 1
+        }
+        if !noteLines.isEmpty { y += 1 }
+        for (i, f) in fields.enumerated() where y < bottom {
+            grid.put(Fit.text(f.name, labelWidth, .right), x: x0, y: y, role: i == focus ? .accent : .dim)
+            let fieldX = x0 + labelWidth + 1, fieldWidth = max(2, w - labelWidth - 5)
+            if f.editor.text.isEmpty && i != focus {
+                grid.put(f.hint, x: fieldX, y: y, role: .dim, maxWidth: fieldWidth)
+            } else {
+                f.editor.draw(into: &grid, x: fieldX, y: y, width: fieldWidth, role: .normal, focused: i == focus)
+                if i == focus && f.editor.text.isEmpty && !f.hint.isEmpty {
+                    grid.put(f.hint, x: fieldX + 2, y: y, role: .dim, maxWidth: fieldWidth - 2)
+                }
+            }
+            y += 1
+        }
+        y += 1
+        for line in message where y < bottom { grid.put(line, x: x0, y: y, role: .error, maxWidth: w - 4); y += 1 }
+        for line in preview where y < bottom && message.isEmpty { grid.put(line, x: x0, y: y, role: .good, maxWidth: w - 4); y += 1 }
+    }
+}

@@ -43,6 +43,7 @@ let package = Package(
         // `make bench`: measured side by side against baselines in one run (docs/benchmarks.md).
         .executableTarget(name: "tollgate-bench-redis", dependencies: ["Backends", "CHiredis"], path: "Benchmarks/RedisBench"),
         .executableTarget(name: "tollgate-bench-clickhouse", dependencies: ["Backends"], path: "Benchmarks/ClickHouseBench"),
+        .executableTarget(name: "tollgate-bench-console", dependencies: ["Views", "Backends"], path: "Benchmarks/ConsoleBench"),
 
         .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),

@@ -56,6 +56,77 @@ struct RedisConsoleTests {
     }
 }
 
+/// The console on the test Redis with thousands of tenants: a tenant reached by `/` and by
+/// `:tenant`, its detail with its routes and its throttle, and nothing of the tenant whose id its
+/// own is a prefix of.
+@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] != nil, "run through `make test`"))
+struct RedisConsoleScreensTests {
+    static let url = "redis://\(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] ?? "")/21"
+
+    static func seed() async throws {
+        let redis = RedisAuto(try RedisURL(parsing: url))
+        _ = try await redis.pipeline([["FLUSHDB"]])
+        var s = ContractSeed(now: Int64(SystemClock().now()))
+        for i in 0..<3_000 {
+            let t = try TenantID("tenant-\(i)")
+            s.tenant(t, tier: i % 3 == 0 ? .enterprise : .smb)
+            s.route(t, try Route("chat.completions"), policy: try LimitPolicy(limit: 600, window: 60), count: i % 500)
+        }
+        let acme = try TenantID("acme"), acmeEU = try TenantID("acme-eu")
+        s.tenant(acme)
+        s.route(acme, try Route("chat.completions"), policy: try LimitPolicy(limit: 600, window: 60), count: 590)
+        s.route(acme, try Route("embeddings"), policy: try LimitPolicy(limit: 100, window: 10), count: 40)
+        s.throttle(acme, try Route("embeddings"), limit: 7, expiresIn: 1800)
+        s.tenant(acmeEU, tier: .smb)
+        s.route(acmeEU, try Route("eu.only.route"), policy: try LimitPolicy(limit: 50, window: 60), count: 49)
+        s.throttle(acmeEU, .all, limit: 3, expiresIn: 900)
+        for chunk in stride(from: 0, to: s.commands.count, by: 5_000) {
+            _ = try await redis.pipeline(Array(s.commands[chunk..<min(s.commands.count, chunk + 5_000)]))
+        }
+    }
+
+    /// acme's detail: its routes and throttle, nothing of acme-eu.
+    static func expectAcme(_ screen: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(screen.contains("tenant acme ‹"), "\(screen)", sourceLocation: sourceLocation)
+        #expect(screen.contains("chat.completions") && screen.contains("embeddings"), "\(screen)", sourceLocation: sourceLocation)
+        #expect(screen.contains("⏷7 29m") || screen.contains("⏷7 30m"), "the throttle with its time left", sourceLocation: sourceLocation)
+        #expect(!screen.contains("eu.only.route") && !screen.contains("acme-eu"), "nothing of another tenant:\n\(screen)", sourceLocation: sourceLocation)
+    }
+
+    @Test func aTenantByFilterAndByCommand() async throws {
+        try await Self.seed()
+        let t = try Tmux(width: 120, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --redis \(Self.url) --refresh 0.5")
+        _ = try t.waitFor("the fleet") { $0.contains("3002 tenants") && $0.contains("/3002") }
+        t.keys("/")
+        t.keys("acme", literal: true)
+        let filtered = try t.waitFor("the filter") { $0.contains("filter \"acme\": 2 of 3002 tenants") }
+        #expect(filtered.contains("acme-eu") && !filtered.contains("tenant-1 "))
+        t.keys("Enter")   // keep the filter
+        t.keys("Enter")   // open the first row: acme, busier than acme-eu
+        Self.expectAcme(try t.waitFor("acme's detail by the filter") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
+        t.keys("Escape")
+        _ = try t.waitFor("back on the overview") { $0.contains("filter \"acme\"") && !$0.contains("tenant acme ‹") }
+        t.keys(":")
+        t.keys("tenant acme", literal: true)
+        t.keys("Enter")
+        Self.expectAcme(try t.waitFor("acme's detail by command") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
+        t.keys(":")
+        t.keys("tenant acme-eu", literal: true)
+        t.keys("Enter")
+        let eu = try t.waitFor("acme-eu's detail") { $0.contains("tenant acme-eu ‹") && $0.contains("eu.only.route") }
+        #expect(!eu.contains("embeddings") && eu.contains("⏷3"))
+        t.keys(":")
+        t.keys("tenant nosuch", literal: true)
+        t.keys("Enter")
+        _ = try t.waitFor("the refusal") { $0.contains("no tenant \"nosuch\" among the 3002 tenants") }
+        t.keys("Escape")
+        t.keys("q")
+        #expect(try t.waitForExit() == "0")
+    }
+}
+
 enum FreePort {
     static func next() throws -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

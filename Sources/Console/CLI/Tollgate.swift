@@ -51,15 +51,17 @@ struct Tollgate: AsyncParsableCommand {
         }
 
         TerminalGuard.install()
-        let driver = CursesDriver(theme: theme)
-        let size = driver.size
-        let runtime = Runtime(session: session, clock: clock) { name in
-            try makeSession(context: try config.resolve(named: name), clock: clock, flags: false)
+        nonisolated(unsafe) let command = self   // read only, by the UI thread, for `:ctx`
+        let status = await onOwnThread {
+            let driver = CursesDriver(theme: theme)
+            defer { driver.shutdown() }
+            let size = driver.size
+            let runtime = Runtime(session: session, clock: clock) { name in
+                try command.makeSession(context: try command.config.resolve(named: name), clock: clock, flags: false)
+            }
+            let model = AppModel(width: size.width, height: size.height, now: clock.now(), session: session.info)
+            return EventLoop(model: model, driver: driver, runtime: runtime, loadTheme: ThemeLoader.load).run()
         }
-        let model = AppModel(width: size.width, height: size.height, now: clock.now(), session: session.info)
-        let loop = EventLoop(model: model, driver: driver, runtime: runtime, loadTheme: ThemeLoader.load)
-        let status = loop.run()
-        driver.shutdown()
         if status != 0 { throw ExitCode(status) }
     }
 

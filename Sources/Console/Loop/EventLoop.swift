@@ -1,4 +1,5 @@
 import Backends
+import Foundation
 import Views
 
 /// The one event loop: terminal input and backend messages go through `AppModel.update`, the
@@ -113,5 +114,16 @@ final class EventLoop {
             if !pendingInput() && runtime.mailbox.isEmpty && !runtime.busy && !dirty { return true }
         }
         return false
+    }
+}
+
+/// Runs blocking work (the event loop waits in `poll`) on a thread of its own, so Swift's
+/// cooperative pool stays free for the feeds, the arranger and the actions.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        let thread = Thread { continuation.resume(returning: body()) }
+        thread.name = "tollgate-ui"
+        thread.stackSize = 8 << 20
+        thread.start()
     }
 }

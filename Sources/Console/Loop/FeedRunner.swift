@@ -21,42 +21,54 @@ final class FeedRunner {
         self.clock = clock
     }
 
-    /// Feeds started that have not answered once yet (the headless tests wait for them).
-    var waitingForFirst: Bool { !waiting.isEmpty }
+    /// Feeds that started or were asked to refresh and have not answered since (the headless
+    /// tests wait for them).
+    var owesAnswers: Bool { !waiting.isEmpty }
 
     func sync(_ needs: Set<Feed>, _ session: ConsoleSession) {
         for (feed, task) in running where !needs.contains(feed) {
             task.cancel()
             running[feed] = nil
-            waiting.remove(feed)
+            waiting.stop(feed)
         }
         for feed in needs where running[feed] == nil {
             guard let read = reader(feed, session) else { continue }
-            waiting.insert(feed)
+            waiting.start(feed, generation: alarm.generation)
             let interval = feed.interval(refresh: session.info.refresh)
             running[feed] = Self.start(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock, waiting: waiting)
         }
     }
 
-    func refresh() { alarm.wakeAll() }
+    func refresh() { Self.refresh(alarm, waiting) }
+
+    /// Every feed reads again now (callable from any task: the actions use it).
+    static func refresh(_ alarm: Alarm, _ waiting: Pending) {
+        waiting.oweAll(from: alarm.generation + 1)
+        alarm.wakeAll()
+    }
+
+    var refresher: @Sendable () -> Void {
+        let alarm = self.alarm, waiting = self.waiting
+        return { Self.refresh(alarm, waiting) }
+    }
 
     /// Before a session is replaced: nothing of the old one may reach the new one.
     func stopAll() {
         for task in running.values { task.cancel() }
         running = [:]
-        waiting.removeAll()
+        waiting.stopAll()
         memory.forget()
     }
 
     private static func start(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
                               mailbox: Mailbox, alarm: Alarm, clock: any Clock, waiting: Pending) -> Task<Void, Never> {
         Task.detached {
-            await loop(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock) { waiting.remove(feed) }
+            await loop(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock) { waiting.answered(feed, readAt: $0) }
         }
     }
 
     private static func loop(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
-                             mailbox: Mailbox, alarm: Alarm, clock: any Clock, answered: @Sendable () -> Void) async {
+                             mailbox: Mailbox, alarm: Alarm, clock: any Clock, answered: @Sendable (Int) -> Void) async {
         var next = clock.now()
         var failures = 0
         while !Task.isCancelled {
@@ -71,7 +83,7 @@ final class FeedRunner {
                 mailbox.post(.failed(feed, error.description, at: clock.now()))
                 failures += 1
             }
-            answered()
+            answered(generation)
             let now = clock.now()
             if failures > 0 {
                 await alarm.sleep(min(maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
@@ -112,13 +124,41 @@ final class FeedRunner {
     }
 }
 
-/// Feeds that have not answered once since they started.
+/// The feeds that owe an answer: since they started, or since a refresh was asked for. A read
+/// that began before the refresh does not pay the debt (it may predate the change).
 final class Pending: Sendable {
-    private let feeds = Mutex<Set<Feed>>([])
-    var isEmpty: Bool { feeds.withLock { $0.isEmpty } }
-    func insert(_ f: Feed) { _ = feeds.withLock { $0.insert(f) } }
-    func remove(_ f: Feed) { _ = feeds.withLock { $0.remove(f) } }
-    func removeAll() { feeds.withLock { $0.removeAll() } }
+    private struct State {
+        var running: Set<Feed> = []
+        /// Feed -> the alarm generation its next answer must come from, at least.
+        var owed: [Feed: Int] = [:]
+    }
+    private let state = Mutex(State())
+    var isEmpty: Bool { state.withLock { $0.owed.isEmpty } }
+
+    func start(_ f: Feed, generation: Int) {
+        state.withLock { s in
+            s.running.insert(f)
+            s.owed[f] = generation
+        }
+    }
+
+    func stop(_ f: Feed) {
+        state.withLock { s in
+            s.running.remove(f)
+            s.owed[f] = nil
+        }
+    }
+
+    func stopAll() { state.withLock { $0 = State() } }
+
+    /// Every running feed owes an answer read at `generation` or later.
+    func oweAll(from generation: Int) {
+        state.withLock { s in for f in s.running { s.owed[f] = max(s.owed[f] ?? 0, generation) } }
+    }
+
+    func answered(_ f: Feed, readAt generation: Int) {
+        state.withLock { s in if let g = s.owed[f], generation >= g { s.owed[f] = nil } }
+    }
 }
 
 /// What the feeds remember between reads, across screens: the last fleet digest (rates are

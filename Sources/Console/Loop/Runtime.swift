@@ -24,7 +24,7 @@ final class Runtime {
     }
 
     /// Work is under way whose result has not reached the mailbox yet.
-    var busy: Bool { arranger.busy || actionsInFlight.value > 0 || feeds.waitingForFirst }
+    var busy: Bool { arranger.busy || actionsInFlight.value > 0 || feeds.owesAnswers }
 
     func sync(_ needs: Set<Feed>) { feeds.sync(needs, session) }
 
@@ -35,7 +35,7 @@ final class Runtime {
     /// The action through the action layer (which refuses, audits and spools); then the spool goes
     /// to ClickHouse, and the feeds read again so the change and its audit row show.
     func perform(_ request: ActionRequest) {
-        let layer = session.actions, deliver = session.deliver, mailbox = self.mailbox, alarm = feeds.alarm
+        let layer = session.actions, deliver = session.deliver, mailbox = self.mailbox, refresh = feeds.refresher
         let inFlight = actionsInFlight
         inFlight.add(1)
         Task.detached {
@@ -44,7 +44,7 @@ final class Runtime {
             mailbox.post(.actionFinished(request, result))
             if let deliver {
                 await deliver()
-                alarm.wakeAll()
+                refresh()
             }
             inFlight.add(-1)
         }

@@ -18,7 +18,11 @@ public final class FleetDigest: Sendable {
 
     public init(_ snapshot: FleetSnapshot, previous: FleetDigest?) {
         var tenants = snapshot.tenants
-        if !tenants.indices.dropFirst().allSatisfy({ tenants[$0 - 1].id < tenants[$0].id }) { tenants.sort { $0.id < $1.id } }
+        if !tenants.indices.dropFirst().allSatisfy({ tenants[$0 - 1].id < tenants[$0].id }) {
+            // Redis answers in id order already; others are sorted here (indices: no state moves).
+            let order = tenants.indices.sorted { tenants[$0].id < tenants[$1].id }
+            tenants = order.map { tenants[$0] }
+        }
         self.tenants = tenants
         takenAt = snapshot.takenAt
         generation = (previous?.generation ?? 0) + 1
@@ -28,7 +32,8 @@ public final class FleetDigest: Sendable {
 
         var totals = FleetTotals()
         totals.tenants = tenants.count
-        for t in tenants { totals.add(t) }
+        let requests = tenants.map(\.requests)   // summed over the routes once, not in every comparison
+        for (t, r) in zip(tenants, requests) { totals.add(t, requests: r) }
         var rates = [TenantRates](repeating: TenantRates(), count: tenants.count)
         // Previous readings by merge-join on the id order both digests share.
         if let previous, previous.takenAt < snapshot.takenAt {
@@ -50,9 +55,9 @@ public final class FleetDigest: Sendable {
         // Share of the fleet's requests in the current windows, and the rank by it.
         let all = max(1, totals.requests)
         var byRequests = Array(tenants.indices)
-        byRequests.sort { tenants[$0].requests != tenants[$1].requests ? tenants[$0].requests > tenants[$1].requests : $0 < $1 }
+        byRequests.sort { requests[$0] != requests[$1] ? requests[$0] > requests[$1] : $0 < $1 }
         for (rank, i) in byRequests.enumerated() {
-            rates[i].share = Double(tenants[i].requests) / Double(all)
+            rates[i].share = Double(requests[i]) / Double(all)
             rates[i].rank = Int32(rank + 1)
         }
         self.rates = rates
@@ -116,8 +121,8 @@ public struct FleetTotals: Sendable, Equatable {
 
     public static let nearShare = 0.8
 
-    mutating func add(_ t: TenantState) {
-        requests += t.requests
+    mutating func add(_ t: TenantState, requests r: Int) {
+        requests += r
         if t.denied > 0 { denying += 1 }
         let budget = t.budget?.value
         if (t.hottest?.state.utilisation ?? 0) >= Self.nearShare || (budget?.percentUsed ?? 0) >= Self.nearShare * 100 { nearLimit += 1 }

@@ -85,7 +85,11 @@ public struct FleetTable: Sendable {
         var x = area.x + 1
         for (col, w) in layout {
             var title = col.title
-            if col == spec.sort { title += spec.descending ? "▼" : "▲" }
+            if col == spec.sort {
+                // The arrow takes the title's last letter when the column has no room for it.
+                if DisplayWidth.of(title) + 1 > w { title = String(title.dropLast()) }
+                title += spec.descending ? "▼" : "▲"
+            }
             grid.put(Fit.text(title, w, col.align), x: x, y: area.y, role: .header)
             x += w + 1
         }

@@ -12,7 +12,10 @@ public enum DisplayWidth {
         return wide ? 2 : 1
     }
 
-    public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
+    public static func of(_ text: String) -> Int {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return text.utf8.count }   // ASCII: a cell a byte
+        return text.reduce(0) { $0 + of($1) }
+    }
 
     /// A grapheme that starts with a combining mark has nothing to sit on: show it on U+25CC.
     static func needsBase(_ c: Character) -> Bool {

@@ -56,6 +56,19 @@ public struct Grid: Equatable, Sendable {
     public mutating func put(_ text: String, x: Int, y: Int, role: Role = .normal, maxWidth: Int? = nil) -> Int {
         guard y >= 0, y < height, x < width else { return 0 }
         let limit = min(width, x + (maxWidth ?? width))
+        // Printable ASCII, most of what a frame holds: a cell per byte, nothing to clean or measure.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            var col = x
+            for byte in text.utf8 {
+                if col >= limit { break }
+                if col >= 0 {
+                    unpair(col, y)
+                    self[col, y] = Cell(Self.ascii[Int(byte) - 0x20], role)
+                }
+                col += 1
+            }
+            return col - x
+        }
         var col = x
         for ch in SafeText.clean(text) {
             let shown = DisplayWidth.needsBase(ch) ? "\u{25CC}" + String(ch) : String(ch)
@@ -71,6 +84,8 @@ public struct Grid: Equatable, Sendable {
         }
         return col - x
     }
+
+    static let ascii: [String] = (0x20..<0x7F).map { String(UnicodeScalar(UInt8($0))) }
 
     /// Before (x, y) is overwritten: a wide grapheme it is half of loses its other half, so no
     /// cell is ever left as half a character.
@@ -108,6 +123,11 @@ public enum Fit {
 
     public static func text(_ s: String, _ width: Int, _ align: Align = .left) -> String {
         guard width > 0 else { return "" }
+        let bytes = s.utf8
+        if bytes.count <= width, bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {   // printable ASCII that fits
+            let pad = String(repeating: " ", count: width - bytes.count)
+            return align == .left ? s + pad : pad + s
+        }
         let clean = SafeText.clean(s)
         var w = DisplayWidth.of(clean)
         var out = clean

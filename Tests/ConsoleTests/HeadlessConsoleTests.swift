@@ -1,0 +1,159 @@
+import Backends
+import Foundation
+import Testing
+import Views
+@testable import Console
+
+/// The real event loop, runtime and feeds on the demo gateway, with a headless terminal: keys go
+/// in, the loop runs until nothing is pending, and the test reads the screen that was written.
+/// The loop runs on a queue of its own, as the binary runs it on a thread of its own, so the
+/// feeds have Swift's pool to themselves.
+final class HeadlessConsole: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "tollgate-headless-ui")
+    let terminal: HeadlessTerminal
+    let loop: EventLoop
+    let demo: DemoGateway
+    let spool: AuditSpool
+
+    init(width: Int = 120, height: Int = 40, role: Operator.Role = .admin, readonly: Bool = false) {
+        demo = DemoGateway(seed: 42, clock: SystemClock())
+        spool = AuditSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-headless-\(UUID().uuidString)/spool.jsonl").path)
+        let layer = ActionLayer(op: Operator(name: "ops:test", role: role, authenticated: false), readonly: readonly, writer: demo, spool: spool)
+        let info = SessionInfo(context: nil, source: "demo (seed 42)", policy: layer.policy, liveStore: "demo", auditStore: "demo audit",
+                               themes: Theme.builtinNames, refresh: 0.5)
+        let session = ConsoleSession(info: info, fleet: demo, tenants: demo, audit: demo, usage: demo, actions: layer, deliver: nil)
+        let runtime = Runtime(session: session, clock: SystemClock()) { name in throw CLIFailure(.usage, "no context \(name) in this test") }
+        terminal = HeadlessTerminal(width: width, height: height)
+        loop = EventLoop(model: AppModel(width: width, height: height, now: SystemClock().now(), session: info), driver: terminal,
+                         runtime: runtime, loadTheme: ThemeLoader.load)
+    }
+
+    deinit { loop.runtime.sync([]) }
+
+    static func start(width: Int = 120, height: Int = 40, role: Operator.Role = .admin, readonly: Bool = false) async -> HeadlessConsole {
+        let c = HeadlessConsole(width: width, height: height, role: role, readonly: readonly)
+        await c.idle()
+        return c
+    }
+
+    func idle(sourceLocation: SourceLocation = #_sourceLocation) async {
+        let settled = await withCheckedContinuation { done in
+            queue.async { done.resume(returning: self.loop.runUntilIdle { self.terminal.hasPendingInput }) }
+        }
+        #expect(settled, "the console did not settle; screen:\n\(screen)", sourceLocation: sourceLocation)
+    }
+
+    func press(_ keys: Key...) async {
+        terminal.type(keys)
+        await idle()
+    }
+
+    func type(_ text: String) async {
+        terminal.type(text)
+        await idle()
+    }
+
+    var screen: String { terminal.text }
+    var model: AppModel { loop.model }
+}
+
+@Suite struct HeadlessConsoleTests {
+    @Test func drillInAndComeBack() async throws {
+        let c = await HeadlessConsole.start()
+        #expect(c.screen.contains("1/40") && c.screen.contains("REQ/WIN▼"))
+        let first = try #require((c.model.nav.current as? FleetScreen)?.table.selectedTenant?.id)
+        await c.press(.enter)
+        #expect(c.screen.contains("tenant \(first) ‹ overview"))
+        #expect(c.screen.contains("ROUTE") && c.screen.contains("BUDGET") && c.screen.contains("LATEST AUDIT EVENTS"))
+        #expect(c.model.needs.contains(.tenant(first)) && !c.model.needs.contains(.fleet), "the fleet feed stops while the detail shows")
+        await c.press(.escape)
+        #expect(c.screen.contains(" overview ") && c.model.needs == [.fleet])
+        await c.press(.char("]"))
+        #expect(c.screen.contains("tenant \(first)"))
+        await c.press(.char("["))
+        #expect(c.screen.contains("1/40"))
+    }
+
+    @Test func filterAndCommandMode() async throws {
+        let c = await HeadlessConsole.start()
+        await c.press(.char("/"))
+        await c.type("acme")
+        #expect(c.screen.contains("filter \"acme\": 2 of 40 tenants"))
+        await c.press(.enter)
+        #expect(c.screen.contains("1/2"))
+        await c.press(.escape)
+        #expect(c.screen.contains("/40") && !c.screen.contains("filter \""), "the selection stays on the tenant it was on")
+        await c.press(.char(":"))
+        await c.type("tenant acme-e")
+        await c.press(.tab, .enter)
+        #expect(c.screen.contains("tenant acme-eu"))
+        #expect(!c.screen.contains("tenant acme ‹"))
+        await c.type(":noisy")
+        await c.press(.enter)
+        #expect(c.screen.contains("noisy neighbours") && c.screen.contains("SHARE▼"))
+        await c.type(":theme nosuch")
+        await c.press(.enter)
+        #expect(c.screen.contains("unknown theme \"nosuch\": built in are default, light, mono"))
+        await c.type(":theme light")
+        await c.press(.enter)
+        #expect(c.screen.contains("theme light"))
+    }
+
+    @Test func aThrottleThroughTheDialogReachesTheActionLayer() async throws {
+        let c = await HeadlessConsole.start()
+        let acme = try TenantID("acme")
+        await c.type(":tenant acme")
+        await c.press(.enter)
+        await c.press(.char("t"))
+        await c.press(.up, .ctrl("u"))
+        await c.type("_all")
+        await c.press(.tab)
+        await c.type("3")
+        await c.press(.tab, .tab)
+        await c.type("noisy neighbour")
+        await c.press(.enter)
+        #expect(c.screen.contains("throttle.set acme route/_all: done, limit 3"))
+        let state = try await c.demo.tenant(acme)
+        #expect(state.throttles.map(\.limit) == [3] && state.throttles.first?.actor == "ops:test")
+        #expect(c.screen.contains("⏷3 29m"), "the detail shows the throttle after the refresh")
+        let audited = try c.spool.pending()
+        #expect(audited.map(\.action) == ["throttle.set"] && audited.first?.outcome == "success")
+        // The same dialog clears it.
+        await c.press(.char("t"))
+        await c.press(.up, .ctrl("u"))
+        await c.type("_all")
+        await c.press(.ctrl("x"))
+        #expect(try await c.demo.tenant(acme).throttles.isEmpty)
+    }
+
+    @Test func aReadOnlyConsoleRefusesWithTheReason() async throws {
+        let c = await HeadlessConsole.start(readonly: true)
+        #expect(c.screen.contains("t throttle (off)"))
+        await c.press(.char("t"))
+        #expect(c.screen.contains("throttle the tenant: read-only mode"))
+        #expect(c.model.overlay == nil)
+    }
+
+    @Test func resizingRedrawsAtTheNewSize() async throws {
+        let c = await HeadlessConsole.start(width: 80, height: 24)
+        c.terminal.resize(width: 160, height: 48)
+        await c.idle()
+        #expect(c.model.width == 160 && c.model.height == 48 && c.screen.contains("TIER"))
+        c.terminal.resize(width: 60, height: 20)
+        await c.idle()
+        #expect(c.screen.contains("60x20, tollgate needs at least 80x24"))
+        c.terminal.resize(width: 80, height: 24)
+        await c.idle()
+        #expect(c.screen.contains("REQ/WIN▼"))
+    }
+
+    @Test func qQuitsAndCtrlCInADialogDoesNot() async throws {
+        let c = await HeadlessConsole.start()
+        await c.press(.char("t"), .ctrl("c"))
+        #expect(c.loop.exitStatus == nil && c.model.overlay == nil)
+        await c.press(.char("?"), .char("q"))
+        #expect(c.loop.exitStatus == nil, "q closes the help")
+        await c.press(.char("q"))
+        #expect(c.loop.exitStatus == 0)
+    }
+}

@@ -43,6 +43,67 @@ import Testing
         try t.expectSaneTerminal()
     }
 
+    @Test(arguments: ["xterm-256color", "screen-256color", "tmux-256color", "xterm", "vt100"])
+    func everyCommonTerminalWorks(_ term: String) throws {
+        let t = try Tmux(width: 100, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo", term: term)
+        _ = try t.waitFor("tenant rows on \(term)") { Tmux.tenantRows($0) >= 10 && $0.contains("1/40") }
+        t.keys("Enter")
+        let detail = try t.waitFor("the detail on \(term)") { $0.contains("‹ overview") && $0.contains("BUDGET 20") }
+        #expect(detail.contains("LATEST AUDIT EVENTS"))
+        t.keys("?")
+        _ = try t.waitFor("the help on \(term)") { $0.contains("COMMAND MODE") }
+        t.keys("q")
+        t.keys("q")
+        #expect(try t.waitForExit() == "0")
+        try t.expectSaneTerminal()
+    }
+
+    @Test func noColorMeansNoColourAndThemesAreBuiltIn() throws {
+        let plain = try Tmux(width: 100, height: 30)
+        defer { plain.kill() }
+        plain.start("\(Tmux.binary) --demo", environment: "NO_COLOR=1")
+        _ = try plain.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        let mono = plain.capture(escapes: true)
+        #expect(!mono.contains("38;5;") && !mono.contains("48;5;"), "no colour with NO_COLOR")
+        #expect(mono.contains("\u{1B}[7m"), "the bars and the selection are reverse video instead")
+        plain.keys("q")
+
+        // A copy of the binary far from the repository still has every theme.
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-copy-\(getpid())")
+        try? FileManager.default.removeItem(at: copy)
+        try FileManager.default.copyItem(atPath: Tmux.binary, toPath: copy.path)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let colour = try Tmux(width: 100, height: 30)
+        defer { colour.kill() }
+        colour.start("\(copy.path) --demo --theme light", environment: "XDG_CONFIG_HOME=/nonexistent")
+        _ = try colour.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        #expect(colour.capture(escapes: true).contains("48;5;231"), "the light theme's white background")
+        colour.keys(":")
+        colour.keys("theme nosuch", literal: true)
+        colour.keys("Enter")
+        _ = try colour.waitFor("the refusal") { $0.contains("unknown theme \"nosuch\"") }
+        colour.keys("Escape")
+        colour.keys("q")
+        #expect(try colour.waitForExit() == "0")
+        let unknown = try Tmux.run(copy.path, ["--demo", "--theme", "nosuch"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("unknown theme \"nosuch\": built in are default, light, mono"))
+    }
+
+    @Test func aThemeFileOfTheSameNameOverridesTheBuiltIn() throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-xdg-\(getpid())")
+        try FileManager.default.createDirectory(at: config.appendingPathComponent("tollgate/themes"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: config) }
+        try "name = \"mine\"\n[roles.bar]\nfg = 1\nbg = 226\n".write(to: config.appendingPathComponent("tollgate/themes/default.toml"), atomically: true, encoding: .utf8)
+        let t = try Tmux(width: 100, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo", environment: "XDG_CONFIG_HOME=\(config.path)")
+        _ = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        #expect(t.capture(escapes: true).contains("48;5;226"), "the bar in the override's colour")
+        t.keys("q")
+    }
+
     @Test func tooSmallTerminalSaysSo() throws {
         let t = try Tmux(width: 60, height: 20)
         defer { t.kill() }
@@ -93,9 +154,11 @@ final class Tmux {
             .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
-    func start(_ command: String) {
+    /// Runs `command` in the window with TERM set to `term` and `environment` (`NAME=value ...`);
+    /// NO_COLOR, which `swift test` sets, only when `environment` says so.
+    func start(_ command: String, term: String = "xterm-256color", environment: String = "") {
         let d = dir.path
-        let script = "clear; TERM=xterm-256color sh -c 'echo $$ > \(d)/pid; exec \(command)' 2>\(d)/stderr; echo $? > \(d)/status.tmp; stty -a > \(d)/stty; mv \(d)/status.tmp \(d)/status"
+        let script = "clear; env -u NO_COLOR TERM=\(term) \(environment) sh -c 'echo $$ > \(d)/pid; exec \(command)' 2>\(d)/stderr; echo $? > \(d)/status.tmp; stty -a > \(d)/stty; mv \(d)/status.tmp \(d)/status"
         keys(script, literal: true)
         keys("Enter")
     }
@@ -104,8 +167,9 @@ final class Tmux {
         _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", "0"] + (literal ? ["-l", k] : [k]))
     }
 
-    func capture() -> String {
-        (try? Self.run("/usr/bin/tmux", ["-L", socket, "capture-pane", "-p", "-t", "0"]).stdout) ?? ""
+    /// The screen's text; with `escapes`, the colours and attributes as escape sequences too.
+    func capture(escapes: Bool = false) -> String {
+        (try? Self.run("/usr/bin/tmux", ["-L", socket, "capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", "0"]).stdout) ?? ""
     }
 
     /// Polls the screen until `ok` holds; fails with the last screen after 20 s.

@@ -27,10 +27,10 @@ public enum AppView {
 
     // MARK: Header
 
-    /// Line 1: where you are and who you are, and each store's state and data age (placed first:
-    /// on call, freshness matters most). Line 2: the screen's own facts.
+    /// Line 1, a bar: where you are and who you are, and each store's state and data age (placed
+    /// first: on call, freshness matters most). Line 2: the screen's own facts, in their colours.
     static func drawHeader(_ app: AppModel, _ env: ScreenEnv, into grid: inout Grid) {
-        grid.fill(Rect(x: 0, y: 0, width: grid.width, height: 2), role: .bar)
+        grid.fill(Rect(x: 0, y: 0, width: grid.width, height: 1), role: .bar)
         let stores = storeStates(app, env)
         var right: [(String, Role)] = []
         for (i, s) in stores.enumerated() { right.append((i == 0 ? "" : " · ", .bar)); right.append(s) }
@@ -49,8 +49,8 @@ public enum AppView {
 
         var sx = 1
         for (i, part) in app.nav.current.summary(env).enumerated() where sx < grid.width - 1 {
-            if i > 0 { sx += grid.put(" · ", x: sx, y: 1, role: .bar) }
-            sx += grid.put(part.0, x: sx, y: 1, role: part.1 == .normal ? .bar : part.1, maxWidth: grid.width - sx - 1)
+            if i > 0 { sx += grid.put(" · ", x: sx, y: 1, role: .dim) }
+            sx += grid.put(part.0, x: sx, y: 1, role: part.1, maxWidth: grid.width - sx - 1)
         }
     }
 

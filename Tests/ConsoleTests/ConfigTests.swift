@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 import Testing
 
@@ -58,5 +59,44 @@ struct ConfigTests {
         let badURL = try Self.write("[contexts.x]\nredis = \"http://x\"\n")
         let u = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", badURL, "--context", "x"])
         #expect(u.status == 2 && u.stderr.contains("from the config file"))
+    }
+
+    /// `:ctx NAME` in the console switches to another context's stores; Tab completes the names;
+    /// an unknown one is refused and the console stays where it was.
+    @Test func theConsoleSwitchesContexts() async throws {
+        let host = Self.redis.split(separator: ":")
+        let client = RedisClient(RedisURL(endpoint: .tcp(host: String(host[0]), port: Int32(host[1])!), database: 22))
+        let other = RedisClient(RedisURL(endpoint: .tcp(host: String(host[0]), port: Int32(host[1])!), database: 23))
+        var a = ContractSeed(now: Int64(SystemClock().now())), b = a
+        a.tenant(try TenantID("alpha-only"))
+        b.tenant(try TenantID("beta-only"))
+        b.tenant(try TenantID("beta-two"))
+        _ = try await client.pipeline([["FLUSHDB"]] + a.commands)
+        _ = try await other.pipeline([["FLUSHDB"]] + b.commands)
+        let path = try Self.write("""
+        current-context = "eu"
+        [contexts.eu]
+        redis = "redis://\(Self.redis)/22"
+        [contexts.us]
+        redis = "redis://\(Self.redis)/23"
+        readonly = true
+        """)
+        let t = try Tmux(width: 120, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --config \(path) --refresh 0.5")
+        _ = try t.waitFor("context eu") { $0.contains("alpha-only") && $0.contains("ctx eu") }
+        t.keys(":")
+        t.keys("ctx u", literal: true)
+        t.keys("Tab")
+        t.keys("Enter")
+        let us = try t.waitFor("context us") { $0.contains("beta-only") && $0.contains("ctx us") }
+        #expect(!us.contains("alpha-only") && us.contains("read-only"), "the other context's tenants and settings")
+        t.keys(":")
+        t.keys("ctx nowhere", literal: true)
+        t.keys("Enter")
+        let refused = try t.waitFor("the refusal") { $0.contains("no context \"nowhere\"") }
+        #expect(refused.contains("beta-only"))
+        t.keys("q")
+        #expect(try t.waitForExit() == "0")
     }
 }

@@ -157,3 +157,25 @@ final class HeadlessConsole: @unchecked Sendable {
         #expect(c.loop.exitStatus == 0)
     }
 }
+
+@Suite struct MailboxTests {
+    /// A read of the old session, waiting or late, never reaches the new one.
+    @Test func readsOfAReplacedSessionAreDropped() {
+        let box = Mailbox()
+        let old = box.epoch
+        box.post(.failed(.fleet, "old, waiting", at: 1), epoch: old)
+        box.post(.key(.char("x")))
+        box.newEpoch()
+        box.post(.failed(.fleet, "old, late", at: 2), epoch: old)
+        box.post(.failed(.fleet, "new", at: 3), epoch: box.epoch)
+        let messages = box.drain().map { m -> String in
+            switch m {
+            case .failed(_, let text, _): text
+            case .key: "key"
+            default: "other"
+            }
+        }
+        #expect(messages == ["key", "new"])
+        #expect(box.isEmpty)
+    }
+}

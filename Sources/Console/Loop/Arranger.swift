@@ -8,7 +8,7 @@ import Views
 final class Arranger: Sendable {
     private struct State {
         var running = false
-        var next: (FleetDigest, ArrangeSpec)?
+        var next: (FleetDigest, ArrangeSpec, epoch: Int)?
     }
     private let state = Mutex(State())
     private let mailbox: Mailbox
@@ -22,20 +22,21 @@ final class Arranger: Sendable {
     var busy: Bool { state.withLock { $0.running || $0.next != nil } }
 
     func submit(_ digest: FleetDigest, _ spec: ArrangeSpec) {
+        let epoch = mailbox.epoch
         let start: Bool = state.withLock { s in
-            s.next = (digest, spec)
+            s.next = (digest, spec, epoch)
             if s.running { return false }
             s.running = true
             return true
         }
         guard start else { return }
         Task.detached { [self] in
-            while let (digest, spec) = state.withLock({ s -> (FleetDigest, ArrangeSpec)? in
+            while let (digest, spec, epoch) = state.withLock({ s -> (FleetDigest, ArrangeSpec, epoch: Int)? in
                 defer { s.next = nil }
                 if s.next == nil { s.running = false }
                 return s.next
             }) {
-                mailbox.post(.arranged(FleetArrangement.build(digest, spec, now: clock.now())))
+                mailbox.post(.arranged(FleetArrangement.build(digest, spec, now: clock.now())), epoch: epoch)
             }
         }
     }

@@ -35,7 +35,8 @@ final class FeedRunner {
             guard let read = reader(feed, session) else { continue }
             waiting.start(feed, generation: alarm.generation)
             let interval = feed.interval(refresh: session.info.refresh)
-            running[feed] = Self.start(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock, waiting: waiting)
+            running[feed] = Self.start(feed, every: interval, read: read, mailbox: mailbox, epoch: mailbox.epoch, alarm: alarm, clock: clock,
+                                       waiting: waiting)
         }
     }
 
@@ -54,6 +55,7 @@ final class FeedRunner {
 
     /// Before a session is replaced: nothing of the old one may reach the new one.
     func stopAll() {
+        mailbox.newEpoch()
         for task in running.values { task.cancel() }
         running = [:]
         waiting.stopAll()
@@ -61,14 +63,16 @@ final class FeedRunner {
     }
 
     private static func start(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
-                              mailbox: Mailbox, alarm: Alarm, clock: any Clock, waiting: Pending) -> Task<Void, Never> {
+                              mailbox: Mailbox, epoch: Int, alarm: Alarm, clock: any Clock, waiting: Pending) -> Task<Void, Never> {
         Task.detached {
-            await loop(feed, every: interval, read: read, mailbox: mailbox, alarm: alarm, clock: clock) { waiting.answered(feed, readAt: $0) }
+            await loop(feed, every: interval, read: read, mailbox: mailbox, epoch: epoch, alarm: alarm, clock: clock) {
+                waiting.answered(feed, readAt: $0)
+            }
         }
     }
 
     private static func loop(_ feed: Feed, every interval: Double, read: @escaping @Sendable () async throws(BackendError) -> Loaded,
-                             mailbox: Mailbox, alarm: Alarm, clock: any Clock, answered: @Sendable (Int) -> Void) async {
+                             mailbox: Mailbox, epoch: Int, alarm: Alarm, clock: any Clock, answered: @Sendable (Int) -> Void) async {
         var next = clock.now()
         var failures = 0
         while !Task.isCancelled {
@@ -76,11 +80,11 @@ final class FeedRunner {
             do throws(BackendError) {
                 let data = try await read()
                 if Task.isCancelled { return }
-                mailbox.post(.loaded(feed, data))
+                mailbox.post(.loaded(feed, data), epoch: epoch)
                 failures = 0
             } catch {
                 if Task.isCancelled { return }
-                mailbox.post(.failed(feed, error.description, at: clock.now()))
+                mailbox.post(.failed(feed, error.description, at: clock.now()), epoch: epoch)
                 failures += 1
             }
             answered(generation)

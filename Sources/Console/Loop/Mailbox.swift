@@ -6,8 +6,16 @@ import Glibc
 
 /// Messages from backend tasks to the event loop. Posting also writes a byte to a pipe whose read
 /// end the loop waits on beside the terminal, so a result is drawn as soon as it arrives.
+///
+/// Reads belong to a session: posted with its epoch, they are dropped once the session is
+/// replaced (`:ctx`), even when they were already waiting, so no data of one context ever shows
+/// in another.
 final class Mailbox: Sendable {
-    private let queue = Mutex<[Msg]>([])
+    private struct State {
+        var queue: [(msg: Msg, epoch: Int?)] = []
+        var epoch = 0
+    }
+    private let state = Mutex(State())
     private let pipe: (read: Int32, write: Int32)
 
     init() {
@@ -25,8 +33,25 @@ final class Mailbox: Sendable {
     /// Readable while messages wait.
     var wakeFD: Int32 { pipe.read }
 
-    func post(_ m: Msg) {
-        queue.withLock { $0.append(m) }
+    /// The current session's epoch, for its reads to post with.
+    var epoch: Int { state.withLock { $0.epoch } }
+
+    /// A new session: what the old one's reads post from now on, or left waiting, is dropped.
+    func newEpoch() {
+        state.withLock { s in
+            s.epoch += 1
+            s.queue.removeAll { $0.epoch != nil }
+        }
+    }
+
+    /// `epoch` nil: the message belongs to no session (a key, an action's outcome).
+    func post(_ m: Msg, epoch: Int? = nil) {
+        let kept = state.withLock { s -> Bool in
+            guard epoch == nil || epoch == s.epoch else { return false }
+            s.queue.append((m, epoch))
+            return true
+        }
+        guard kept else { return }
         var byte: UInt8 = 1
         _ = write(pipe.write, &byte, 1)   // a full pipe already wakes the loop
     }
@@ -34,10 +59,10 @@ final class Mailbox: Sendable {
     func drain() -> [Msg] {
         var sink = [UInt8](repeating: 0, count: 256)
         while read(pipe.read, &sink, sink.count) > 0 {}
-        return queue.withLock { q in defer { q.removeAll() }; return q }
+        return state.withLock { s in defer { s.queue.removeAll() }; return s.queue.map(\.msg) }
     }
 
-    var isEmpty: Bool { queue.withLock { $0.isEmpty } }
+    var isEmpty: Bool { state.withLock { $0.queue.isEmpty } }
 }
 
 /// Sleeps that a refresh request cuts short. A feed notes `generation` before it reads; its

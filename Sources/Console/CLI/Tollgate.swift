@@ -51,7 +51,7 @@ struct Tollgate: AsyncParsableCommand {
         }
 
         TerminalGuard.install()
-        nonisolated(unsafe) let command = self   // read only, by the UI thread, for `:ctx`
+        let command = self   // read by the UI thread, for `:ctx`
         let status = await onOwnThread {
             let driver = CursesDriver(theme: theme)
             defer { driver.shutdown() }

@@ -17,8 +17,6 @@ final class EventLoop {
     private var dirty = true
     /// Set by a quit effect or a signal: the exit status.
     private(set) var exitStatus: Int32?
-    /// Frames drawn so far (the benchmarks count them).
-    private(set) var frames = 0
 
     init(model: AppModel, driver: any TerminalDriver, runtime: Runtime, loadTheme: @escaping (String) throws -> Theme) {
         self.model = model
@@ -100,7 +98,6 @@ final class EventLoop {
         driver.apply(grid.diff(from: previous), full: full)
         previous = grid
         dirty = false
-        frames += 1
     }
 
     /// Headless tests: turns until nothing is pending (no input, no message, no work under way)

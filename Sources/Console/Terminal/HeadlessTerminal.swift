@@ -9,7 +9,6 @@ import Glibc
 final class HeadlessTerminal: TerminalDriver {
     private let pending = Mutex<[TerminalInput]>([])
     private(set) var screen: Grid
-    private(set) var writes = 0
     let colors = 256
 
     init(width: Int, height: Int) { screen = Grid(width: width, height: height) }
@@ -38,7 +37,6 @@ final class HeadlessTerminal: TerminalDriver {
     func apply(_ spans: [Span], full: Bool) {
         if full { screen = Grid(width: screen.width, height: screen.height) }
         for s in spans { screen.put(s.text, x: s.x, y: s.y, role: s.role, maxWidth: s.width) }
-        writes += 1
     }
 
     func setTheme(_ theme: Theme) {}

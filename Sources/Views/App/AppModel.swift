@@ -217,8 +217,6 @@ public struct AppModel: Sendable {
             case .effect(let e): effects.append(e)
             case .open(let s): effects += open(s)
             case .dialog(let d): overlay = .form(d)
-            case .notice(let n): overlay = .notice(n)
-            case .flash(let text, let failed): flash = (text, failed)
             }
         }
         return effects

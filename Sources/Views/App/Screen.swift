@@ -99,8 +99,6 @@ public enum ScreenReply: Sendable {
     case effect(Effect)
     case open(any Screen)
     case dialog(FormDialog)
-    case notice(Notice)
-    case flash(String, failed: Bool)
 }
 
 /// One screen of the console: its state, its bindings, the live data it needs, how it draws.

@@ -42,11 +42,16 @@ public struct FleetTable: Sendable {
         return true
     }
 
-    /// Sort or filter differently: the arrangement to ask for.
-    public mutating func change(sort: TenantColumn? = nil, descending: Bool? = nil, filter: TenantFilter?? = nil) -> Effect? {
-        if let sort { spec.sort = sort }
-        if let descending { spec.descending = descending }
-        if let filter { spec.filter = filter }
+    /// Sort differently: the arrangement to ask for.
+    public mutating func sort(by column: TenantColumn, descending: Bool) -> Effect? {
+        spec.sort = column
+        spec.descending = descending
+        return latest.map { .arrange($0, spec) }
+    }
+
+    /// Filter differently (nil: no filter): the arrangement to ask for.
+    public mutating func filter(_ filter: TenantFilter?) -> Effect? {
+        spec.filter = filter
         return latest.map { .arrange($0, spec) }
     }
 
@@ -54,10 +59,10 @@ public struct FleetTable: Sendable {
     public mutating func sortNext() -> Effect? {
         let cols = columns.map(\.0)
         let next = cols[((cols.firstIndex(of: spec.sort) ?? -1) + 1) % cols.count]
-        return change(sort: next, descending: next.descendingFirst)
+        return sort(by: next, descending: next.descendingFirst)
     }
 
-    public mutating func sortReverse() -> Effect? { change(descending: !spec.descending) }
+    public mutating func sortReverse() -> Effect? { sort(by: spec.sort, descending: !spec.descending) }
 
     public var count: Int { shown?.count ?? 0 }
     public var selectedRow: Int? { selected.flatMap { shown?.row(of: $0) } }

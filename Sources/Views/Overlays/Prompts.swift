@@ -19,7 +19,7 @@ public struct CommandPrompt: Equatable, Sendable {
             let (text, candidates) = Commands.complete(editor.text, sources)
             editor.set(text)
             self.candidates = candidates
-            error = candidates.isEmpty && text == editor.text && Commands.complete(text, sources).candidates.isEmpty ? nil : error
+            error = nil
         case .up:
             guard !history.isEmpty else { break }
             if historyIndex == nil { draft = editor.text }

@@ -86,7 +86,7 @@ public struct FleetScreen: Screen {
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] {
         let f = text.flatMap(TenantFilter.init)
         guard f != table.spec.filter else { return [] }
-        return table.change(filter: .some(f)).map { [.effect($0)] } ?? []
+        return table.filter(f).map { [.effect($0)] } ?? []
     }
 
     public func summary(_ env: ScreenEnv) -> [(String, Role)] {

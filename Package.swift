@@ -45,9 +45,11 @@ let package = Package(
         .executableTarget(name: "tollgate-bench-clickhouse", dependencies: ["Backends"], path: "Benchmarks/ClickHouseBench"),
         .executableTarget(name: "tollgate-bench-console", dependencies: ["Views", "Backends"], path: "Benchmarks/ConsoleBench"),
 
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")]),
+        // Test helpers shared by the test targets: loopback sockets, a proxy that loses replies.
+        .target(name: "TestSupport", path: "Tests/Support"),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),
-        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends"]),
+        .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

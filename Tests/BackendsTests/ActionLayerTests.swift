@@ -6,7 +6,7 @@ import Testing
     final class FakeWriter: GatewayWriting, @unchecked Sendable {
         var applied: [ActionRequest] = []
         var failure: BackendError?
-        func apply(_ request: ActionRequest, by op: Operator, now: Int64) async throws(BackendError) -> ActionOutcome {
+        func apply(_ request: ActionRequest, by op: Operator, now: Int64, requestID: String) async throws(BackendError) -> ActionOutcome {
             if let failure { throw failure }
             applied.append(request)
             return ActionOutcome(before: ["limit": "600"], after: ["limit": "5"])

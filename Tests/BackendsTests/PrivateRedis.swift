@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Backends
 
 /// A redis-server of a test's own, for what must not share a server with other tests: killing

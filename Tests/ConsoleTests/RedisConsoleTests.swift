@@ -1,5 +1,6 @@
 import Backends
 import Foundation
+import TestSupport
 import Testing
 
 /// The console on a real Redis that this test starts, kills and restarts: the last data stays on
@@ -28,7 +29,7 @@ struct RedisConsoleTests {
     }
 
     @Test func staysUpMarksStaleAndRecovers() async throws {
-        let port = Int(try FreePort.next())
+        let port = Int(try LoopbackSocket.freePort())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-console-redis-\(port)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -124,21 +125,5 @@ struct RedisConsoleScreensTests {
         t.keys("Escape")
         t.keys("q")
         #expect(try t.waitForExit() == "0")
-    }
-}
-
-enum FreePort {
-    static func next() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard ok else { throw Tmux.Failure("no free port") }
-        return UInt16(bigEndian: addr.sin_port)
     }
 }

@@ -22,30 +22,45 @@ public struct ActionLayer: Sendable {
     /// Why this operator may not ask for `request` now, or nil.
     public func refusal(_ request: ActionRequest) -> String? { policy.refusal(request.kind, tenant: request.tenant) }
 
+    /// Carries the request out. An outcome whose reply was lost and could not be read back comes
+    /// back with `verified == .unknown`, audited as an error with `"outcome": "unknown"`: its
+    /// caller says so (the CLI exits 6) and still has a new key's secret to show.
     public func perform(_ request: ActionRequest) async throws(BackendError) -> ActionOutcome {
         let now = clock.now()
+        let requestID = ActionRequest.newRequestID()
         if let why = refusal(request) {
-            try record(request, outcome: "denied", detail: ["refused": why], at: now)
+            try record(request, requestID, outcome: "denied", detail: ["refused": why], at: now)
             throw .denied(why)
         }
         do throws(BackendError) {
-            let result = try await writer.apply(request, by: op, now: Int64(now))
-            try record(request, outcome: "success", detail: ["before": result.before, "after": result.after], at: now)
+            let result = try await writer.apply(request, by: op, now: Int64(now), requestID: requestID)
+            var detail: [String: Any] = ["before": result.before, "after": result.after]
+            switch result.verified {
+            case .replied:
+                try record(request, requestID, outcome: "success", detail: detail, at: now)
+            case .readBack:
+                detail["verified"] = "no reply came; read back: applied"
+                try record(request, requestID, outcome: "success", detail: detail, at: now)
+            case .unknown(let why):
+                detail["outcome"] = "unknown"
+                detail["error"] = why
+                try record(request, requestID, outcome: "error", detail: detail, at: now)
+            }
             return result
         } catch {
-            try? record(request, outcome: "error", detail: ["error": error.description], at: now)
+            try? record(request, requestID, outcome: "error", detail: ["error": error.description], at: now)
             throw error
         }
     }
 
-    private func record(_ request: ActionRequest, outcome: String, detail: [String: Any], at now: Double) throws(BackendError) {
+    private func record(_ request: ActionRequest, _ requestID: String, outcome: String, detail: [String: Any], at now: Double) throws(BackendError) {
         var full = detail
         full["operator_authenticated"] = op.authenticated
         if let parameters = request.parameters { full["request"] = parameters }
         let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         let event = AuditEvent(tenant: request.tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
                                eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: request.name,
-                               resource: request.resource, outcome: outcome, detail: json)
+                               resource: request.resource, outcome: outcome, requestID: requestID, detail: json)
         do throws(AuditSpool.SpoolError) { try spool.append(event) } catch {
             throw .failed("the audit event could not be made durable, so the action is not reported done: \(error.description)")
         }

@@ -17,9 +17,14 @@ extension ActionRequest {
         .throttleClear(tenant, try Route(route))
     }
 
-    public static func budgetRaise(_ tenant: TenantID, limit: String, for duration: String,
-                                   reason: String) throws(ValidationError) -> ActionRequest {
+    /// `above`: the effective limit now, when known; a raise must be above it (the store checks
+    /// again, atomically).
+    public static func budgetRaise(_ tenant: TenantID, limit: String, for duration: String, reason: String,
+                                   above: Int? = nil) throws(ValidationError) -> ActionRequest {
         let n = try Self.number(limit, field: "limit", atLeast: 1)
+        if let above, n <= above {
+            throw ValidationError(field: "limit", value: limit, rule: "a raise must be above the effective limit, \(above) tokens now")
+        }
         let seconds = try TimeSpan.seconds(duration, field: "for")
         guard seconds > 0 else { throw ValidationError(field: "for", value: duration, rule: "a raise must expire") }
         return .budgetRaise(tenant, limit: n, duration: seconds, reason: try Self.reason(reason))
@@ -37,8 +42,14 @@ extension ActionRequest {
         return .keyCreate(tenant, label: l, scopes: list, expiresIn: seconds)
     }
 
-    public static func keyRotate(_ tenant: TenantID, key: String, grace: String) throws(ValidationError) -> ActionRequest {
-        .keyRotate(tenant, try KeyID(key), grace: try TimeSpan.seconds(grace, field: "grace"))
+    /// `expires`: `inherit` (or empty) keeps the old key's expiry, `never` (or 0) none, a span
+    /// counts from now.
+    public static func keyRotate(_ tenant: TenantID, key: String, grace: String, expires: String = "inherit") throws(ValidationError) -> ActionRequest {
+        let id = try KeyID(key)
+        let g = try TimeSpan.seconds(grace.trimmingSpaces(), field: "grace")
+        let e = expires.trimmingSpaces()
+        let expiresIn: Int64? = e.isEmpty || e == "inherit" ? nil : e == "never" ? 0 : try TimeSpan.seconds(e, field: "expires")
+        return .keyRotate(tenant, id, grace: g, expiresIn: expiresIn)
     }
 
     public static func keyRevoke(_ tenant: TenantID, key: String, reason: String) throws(ValidationError) -> ActionRequest {

@@ -17,10 +17,13 @@ public struct APIKey: Equatable, Sendable {
     public let replaces: KeyID?
     public let revokedAt: Int64?
     public let revokedBy: String?
+    /// Why the stored key breaks the contract (a time that is not a number, a bad key id in its
+    /// chain), or nil. Such a key is shown as an error and cannot be rotated.
+    public let problem: String?
 
     public init(id: KeyID, label: String, prefix: String, state: StoredState, createdAt: Int64, createdBy: String,
                 expiresAt: Int64 = 0, lastUsedAt: Int64? = nil, scopes: [String] = [], graceUntil: Int64? = nil,
-                replacedBy: KeyID? = nil, replaces: KeyID? = nil, revokedAt: Int64? = nil, revokedBy: String? = nil) {
+                replacedBy: KeyID? = nil, replaces: KeyID? = nil, revokedAt: Int64? = nil, revokedBy: String? = nil, problem: String? = nil) {
         self.id = id
         self.label = label
         self.prefix = prefix
@@ -35,6 +38,7 @@ public struct APIKey: Equatable, Sendable {
         self.replaces = replaces
         self.revokedAt = revokedAt
         self.revokedBy = revokedBy
+        self.problem = problem
     }
 
     /// The state a person sees: `expired` when `expires_at > 0` and now is past it; `retired` when

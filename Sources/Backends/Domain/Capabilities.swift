@@ -6,6 +6,10 @@
 public enum BackendError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The store did not answer, refused the connection or timed out (exit 5).
     case unavailable(String)
+    /// The request was sent, or may have been, but no reply came: a timeout or a dropped
+    /// connection after it went out. Reads treat it as unavailable (exit 5); an action reads back
+    /// whether it applied (`RedisActions`).
+    case replyLost(String)
     /// The tenant or key does not exist (exit 1).
     case notFound(String)
     /// A concurrent change won, or the object is not in a state that allows the action (exit 3).
@@ -18,6 +22,7 @@ public enum BackendError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unavailable(let m): "backend unavailable: \(m)"
+        case .replyLost(let m): "backend unavailable: \(m) (the request had gone out: no reply came)"
         case .notFound(let m): "not found: \(m)"
         case .conflict(let m): "conflict: \(m)"
         case .denied(let m): "permission denied: \(m)"

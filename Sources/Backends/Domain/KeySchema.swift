@@ -20,6 +20,10 @@ public enum KeySchema {
     public static func budgetPrefix(_ t: TenantID) -> String { "{\(t.rawValue)}:budget:" }
     public static func apiKeys(_ t: TenantID) -> String { "{\(t.rawValue)}:apikeys" }
     public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
+    /// tollgate's own: the marker of an operator action, `applied` or `cancelled`, written
+    /// atomically with its effect and kept a day (docs/actions.md). `requestID` is a UUID the
+    /// action layer made.
+    public static func actionMarker(_ t: TenantID, requestID: String) -> String { "{\(t.rawValue)}:action:\(requestID)" }
     /// SCAN pattern of one tenant's sessions (`{T}:session:...`) and cache entries
     /// (`{T}:cache:...`), and a few other shapes, which `keyspaceEntry` tells apart.
     public static func keyspacePattern(_ t: TenantID) -> String { "{\(t.rawValue)}" + keyspaceSuffix }

@@ -24,7 +24,24 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
     struct Overrides {
         var throttles: [TenantID: [Route: Throttle]] = [:]
         var raises: [TenantID: (limit: Int, until: Int64)] = [:]
+        /// Keys created, rotated or revoked through the actions (DemoKeys.swift).
+        var keys: [TenantID: [KeyID: APIKey]] = [:]
     }
+
+    /// The simulated tenant `id`, or not found.
+    func simulated(_ id: TenantID) throws(BackendError) -> DemoTenant {
+        guard let t = tenants.first(where: { $0.id == id }) else { throw .notFound("tenant \(id)") }
+        return t
+    }
+
+    /// A tenant's keys as the actions left them: the simulation's, replaced or joined by changed ones.
+    func keys(of t: DemoTenant, _ o: Overrides) -> [APIKey] {
+        guard let changed = o.keys[t.id] else { return t.keys }
+        return t.keys.map { changed[$0.id] ?? $0 } + changed.values.filter { k in !t.keys.contains { $0.id == k.id } }.sorted { $0.id < $1.id }
+    }
+
+    func changeKeys(_ body: @Sendable (inout Overrides) -> Void) { overrides.withLock { body(&$0) } }
+    func currentOverrides() -> Overrides { overrides.withLock { $0 } }
 
     /// Fleet-wide request rate of the simulation, requests per second.
     static let fleetRate = 1_800.0
@@ -53,7 +70,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
 
     public func keys(of id: TenantID) async throws(BackendError) -> [APIKey] {
         guard let t = tenants.first(where: { $0.id == id }) else { throw .notFound("tenant \(id)") }
-        return t.keys
+        return keys(of: t, overrides.withLock { $0 })
     }
 
     public func keyspace(of id: TenantID) async throws(BackendError) -> KeyspaceCounts {
@@ -165,7 +182,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
                                             tempLimit: plan.tempLimit, tempExpiresAt: plan.tempExpiresAt), now: now))
         }
         var counts = KeyCounts()
-        for k in t.keys { counts.add(k, now: now) }
+        for k in keys(of: t, o) { counts.add(k, now: now) }
         return TenantState(id: t.id, meta: .ok(t.meta), routes: routes, throttles: throttles, budget: budget, keys: counts,
                            keyspace: keyspace(of: t, now: now))
     }
@@ -332,21 +349,25 @@ private func uuidLike(_ h: UInt64) -> String {
     return "\(hex(a >> 32, 8))-\(hex((a >> 16) & 0xFFFF, 4))-4\(hex(a & 0xFFF, 3))-a\(hex(b >> 52, 3))-\(hex(b & 0xFFFF_FFFF_FFFF, 12))"
 }
 
-/// Actions on the simulation: throttles and budget raises change what the readers return.
+/// Actions on the simulation: throttles, budget raises and key changes change what the readers
+/// return (the request id is not needed: the simulation never loses a reply).
 extension DemoGateway: GatewayWriting {
-    public func apply(_ request: ActionRequest, by op: Operator, now: Int64) async throws(BackendError) -> ActionOutcome {
+    public func apply(_ request: ActionRequest, by op: Operator, now: Int64, requestID: String) async throws(BackendError) -> ActionOutcome {
         switch request {
         case .throttleSet(let t, let route, let limit, let duration, let reason):
             try await setThrottle(t, Throttle(route: route, limit: limit, reason: reason, actor: op.name, setAt: now, expiresAt: now + duration))
             return ActionOutcome(before: [:], after: ["limit": String(limit), "expires_at": String(now + duration)])
         case .throttleClear(let t, let route):
+            guard try await tenant(t).throttles.contains(where: { $0.route == route }) else { throw .notFound("no throttle on \(t) \(route)") }
             try await clearThrottle(t, route: route)
             return ActionOutcome(before: [:], after: [:])
         case .budgetRaise(let t, let limit, let duration, _):
+            guard let b = try await tenant(t).budget?.value else { throw .notFound("tenant \(t) has no budget this month") }
+            guard limit > b.effectiveLimit else { throw .conflict("a raise must be above the effective limit, \(b.effectiveLimit) tokens now") }
             try await raiseBudget(t, to: limit, until: now + duration)
-            return ActionOutcome(before: [:], after: ["temp_limit": String(limit)])
+            return ActionOutcome(before: [:], after: ["temp_limit": String(limit), "temp_expires_at": String(now + duration)])
         case .keyCreate, .keyRotate, .keyRevoke:
-            throw .failed("the demo gateway does not simulate key changes")
+            return try keyAction(request, by: op, now: now)
         }
     }
 }

@@ -1,124 +1,141 @@
-/// Operator actions on the gateway's Redis, through the key schema. Each change is one command on
-/// one key, so it is atomic on standalone Redis and on a cluster alike.
+/// Operator actions on the gateway's Redis: each is one Lua script (`ActionScripts`) that writes
+/// the request's marker with its effect. When the reply is lost, the marker is read back, which
+/// also makes sure a request still on its way can no longer apply; only when Redis stays
+/// unreachable is the outcome unknown.
 public final class RedisActions: GatewayWriting {
     private let redis: any RedisCommands
+    private let clock: any Clock
+    /// How long to keep trying to read a lost reply's marker back.
+    let settleSeconds: Double
 
-    public init(redis: any RedisCommands) {
+    public init(redis: any RedisCommands, clock: any Clock = SystemClock(), settleSeconds: Double = 10) {
         self.redis = redis
+        self.clock = clock
+        self.settleSeconds = settleSeconds
     }
 
-    public func apply(_ request: ActionRequest, by op: Operator, now: Int64) async throws(BackendError) -> ActionOutcome {
+    /// One action: the script, and the outcome it has when it applies.
+    private struct Plan {
+        let script: String
+        let keys: [String]
+        let args: [String]
+        /// The outcome from the script's reply; `nil` reply: read back after a lost reply.
+        let outcome: @Sendable (RedisValue?) -> ActionOutcome
+    }
+
+    public func apply(_ request: ActionRequest, by op: Operator, now: Int64, requestID: String) async throws(BackendError) -> ActionOutcome {
+        guard requestID.utf8.count == 36, requestID.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || $0 == 0x2D }) else {
+            throw .failed("request id \(SafeText.quoted(requestID)) is not a lowercase UUID")
+        }
+        let marker = KeySchema.actionMarker(request.tenant, requestID: requestID)
+        let plan = Self.plan(request, by: op, now: now)
+        let command = RedisCommand(["EVAL", plan.script, String(plan.keys.count + 1), marker] + plan.keys
+                                   + [String(ActionScripts.markerSeconds)] + plan.args)
+        let reply: RedisValue
+        do throws(BackendError) {
+            reply = try await redis.pipeline([command])[0]
+        } catch {
+            guard case .replyLost(let why) = error else { throw error }
+            return try await settle(marker, plan, why: why)
+        }
+        try Self.check(reply)
+        return plan.outcome(reply)
+    }
+
+    /// After a lost reply: `applied`, `cancelled` (it can no longer apply), or unreachable.
+    private func settle(_ marker: String, _ plan: Plan, why: String) async throws(BackendError) -> ActionOutcome {
+        let deadline = clock.now() + settleSeconds
+        var last = why
+        while true {
+            let verdict: RedisValue
+            do throws(BackendError) {
+                verdict = try await redis.pipeline([["EVAL", ActionScripts.readBack, "1", marker, String(ActionScripts.markerSeconds)]])[0]
+            } catch {
+                guard error.isTransport else { throw error }
+                last = error.message
+                if clock.now() >= deadline { break }
+                try? await Task.sleep(nanoseconds: 500_000_000)
+                continue
+            }
+            try Self.check(verdict)
+            guard verdict.string == "applied" else { throw .unavailable("\(why): no reply came; read back: not applied, nothing changed") }
+            var outcome = plan.outcome(nil)
+            outcome.verified = .readBack
+            return outcome
+        }
+        var outcome = plan.outcome(nil)
+        outcome.verified = .unknown("no reply came (\(why)), and reading back whether it applied failed for \(Int(settleSeconds)) s: \(last)")
+        return outcome
+    }
+
+    private static func plan(_ request: ActionRequest, by op: Operator, now: Int64) -> Plan {
         switch request {
         case .throttleSet(let t, let route, let limit, let duration, let reason):
-            let key = KeySchema.throttle(t, route)
-            guard try await exists(t) else { throw .notFound("tenant \(t)") }
             let expires = now + duration
             let fields = ["limit": String(limit), "reason": reason, "actor": op.name, "set_at": String(now), "expires_at": String(expires)]
-            let replies = try await redis.pipeline([
-                ["HGETALL", key],
-                ["HSET", key] + fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] },
-                ["EXPIREAT", key, String(expires)],
-            ])
-            try check(replies)
-            return ActionOutcome(before: replies[0].hash ?? [:], after: fields)
+            return Plan(script: ActionScripts.throttleSet, keys: [KeySchema.meta(t), KeySchema.throttle(t, route)],
+                        args: [fields["limit"]!, reason, op.name, String(now), String(expires)]) { reply in
+                ActionOutcome(before: reply.map(Self.hash) ?? [:], after: fields)
+            }
         case .throttleClear(let t, let route):
-            let key = KeySchema.throttle(t, route)
-            let replies = try await redis.pipeline([["HGETALL", key], ["DEL", key]])
-            try check(replies)
-            if replies[1] == .integer(0) { throw .notFound("no throttle on \(t) \(route)") }
-            return ActionOutcome(before: replies[0].hash ?? [:], after: [:])
+            return Plan(script: ActionScripts.throttleClear, keys: [KeySchema.throttle(t, route)], args: []) { reply in
+                ActionOutcome(before: reply.map(Self.hash) ?? [:], after: [:])
+            }
         case .budgetRaise(let t, let limit, let duration, _):
-            let key = KeySchema.budget(t, month: YearMonth(containing: now))
-            let before = try await redis.pipeline([["HGETALL", key]])[0]
-            try check([before])
-            guard let current = before.hash, !current.isEmpty else { throw .notFound("tenant \(t) has no budget this month (\(key))") }
             let after = ["temp_limit": String(limit), "temp_expires_at": String(now + duration)]
-            try check(try await redis.pipeline([["HSET", key, "temp_limit", after["temp_limit"]!, "temp_expires_at", after["temp_expires_at"]!]]))
-            return ActionOutcome(before: current, after: after)
+            return Plan(script: ActionScripts.budgetRaise, keys: [KeySchema.budget(t, month: YearMonth(containing: now))],
+                        args: [after["temp_limit"]!, after["temp_expires_at"]!, String(now)]) { reply in
+                ActionOutcome(before: reply.map(Self.hash) ?? [:], after: after)
+            }
         case .keyCreate(let t, let label, let scopes, let expiresIn):
-            guard try await exists(t) else { throw .notFound("tenant \(t)") }
             let id = APIKeySecret.newKeyID()
             let secret = APIKeySecret(tenant: t, key: id)
-            let expiresAt = expiresIn > 0 ? now + expiresIn : 0
             let fields = ["label": label, "prefix": secret.prefix, "sha256": secret.sha256, "state": "active", "created_at": String(now),
-                          "created_by": op.name, "expires_at": String(expiresAt), "scopes": scopes.joined(separator: ",")]
-            let reply = try await redis.pipeline([["EVAL", KeyScripts.create, "2", KeySchema.apiKey(t, id), KeySchema.apiKeys(t), id.rawValue]
-                                                  + fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }])[0]
-            try check([reply])
-            return ActionOutcome(before: [:], after: fields.filter { $0.key != "sha256" }.merging(["key_id": id.rawValue]) { a, _ in a },
-                                 newKey: id, secret: secret)
-        case .keyRotate(let t, let old, let grace):
+                          "created_by": op.name, "expires_at": String(expiresIn > 0 ? now + expiresIn : 0), "scopes": scopes.joined(separator: ",")]
+            let shown = fields.filter { $0.key != "sha256" }.merging(["key_id": id.rawValue]) { a, _ in a }
+            return Plan(script: ActionScripts.keyCreate, keys: [KeySchema.meta(t), KeySchema.apiKey(t, id), KeySchema.apiKeys(t)],
+                        args: [id.rawValue] + fields.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }) { _ in
+                ActionOutcome(before: [:], after: shown, newKey: id, secret: secret)
+            }
+        case .keyRotate(let t, let old, let grace, let expiresIn):
             let id = APIKeySecret.newKeyID()
             let secret = APIKeySecret(tenant: t, key: id)
-            let reply = try await redis.pipeline([["EVAL", KeyScripts.rotate, "3", KeySchema.apiKey(t, old), KeySchema.apiKey(t, id), KeySchema.apiKeys(t),
-                                                   String(now), String(grace), id.rawValue, old.rawValue, secret.prefix, secret.sha256, op.name]])[0]
-            try check([reply])
-            let oldState = grace == 0 ? ["state": "revoked", "revoked_at": String(now), "replaced_by": id.rawValue]
-                                      : ["state": "rotating", "grace_until": String(now + grace), "replaced_by": id.rawValue]
-            return ActionOutcome(before: ["key_id": old.rawValue, "state": "active"],
-                                 after: oldState.merging(["new_key_id": id.rawValue, "new_prefix": secret.prefix]) { a, _ in a },
-                                 newKey: id, secret: secret)
+            let newExpiry = expiresIn.map { $0 > 0 ? String(now + $0) : "0" } ?? "inherit"
+            return Plan(script: ActionScripts.keyRotate, keys: [KeySchema.apiKey(t, old), KeySchema.apiKey(t, id), KeySchema.apiKeys(t)],
+                        args: [String(now), String(grace), id.rawValue, old.rawValue, secret.prefix, secret.sha256, op.name, newExpiry]) { reply in
+                var after = grace == 0 ? ["state": "revoked", "revoked_at": String(now)] : ["state": "rotating", "grace_until": String(now + grace)]
+                after["replaced_by"] = id.rawValue
+                after["new_key_id"] = id.rawValue
+                after["new_prefix"] = secret.prefix
+                if let expiry = reply?.string ?? (newExpiry == "inherit" ? nil : newExpiry) { after["new_expires_at"] = expiry }
+                return ActionOutcome(before: ["key_id": old.rawValue, "state": "active"], after: after, newKey: id, secret: secret)
+            }
         case .keyRevoke(let t, let key, _):
-            let reply = try await redis.pipeline([["EVAL", KeyScripts.revoke, "1", KeySchema.apiKey(t, key), String(now), op.name]])[0]
-            try check([reply])
-            return ActionOutcome(before: ["key_id": key.rawValue, "state": reply.string ?? ""],
-                                 after: ["state": "revoked", "revoked_at": String(now), "revoked_by": op.name])
+            return Plan(script: ActionScripts.keyRevoke, keys: [KeySchema.apiKey(t, key)], args: [String(now), op.name]) { reply in
+                ActionOutcome(before: ["key_id": key.rawValue, "state": reply?.string ?? ""],
+                              after: ["state": "revoked", "revoked_at": String(now), "revoked_by": op.name])
+            }
         }
     }
 
-    private func exists(_ t: TenantID) async throws(BackendError) -> Bool {
-        try await redis.pipeline([["EXISTS", KeySchema.meta(t)]])[0] == .integer(1)
+    /// A flat field/value array (HGETALL's shape) as a dictionary.
+    private static func hash(_ reply: RedisValue) -> [String: String] {
+        guard let a = reply.array else { return [:] }
+        var out: [String: String] = [:]
+        var i = 0
+        while i + 1 < a.count {
+            if let k = a[i].string, let v = a[i + 1].string { out[k] = v }
+            i += 2
+        }
+        return out
     }
 
-    private func check(_ replies: [RedisValue]) throws(BackendError) {
-        guard let e = replies.compactMap(\.errorMessage).first else { return }
-        if e.hasPrefix("CONFLICT ") { throw .conflict(SafeText.clean(String(e.dropFirst(9)))) }
-        if e.hasPrefix("NOTFOUND ") { throw .notFound(SafeText.clean(String(e.dropFirst(9)))) }
+    private static func check(_ reply: RedisValue) throws(BackendError) {
+        guard let e = reply.errorMessage else { return }
+        func after(_ word: String) -> String? { e.hasPrefix(word + " ") ? String(e.dropFirst(word.count + 1)) : nil }
+        if let m = after("CONFLICT") { throw .conflict(SafeText.clean(m)) }
+        if let m = after("NOTFOUND") { throw .notFound(SafeText.clean(m)) }
+        if let m = after("CANCELLED") { throw .conflict("the request was settled as not applied before it arrived: \(SafeText.clean(m))") }
         throw .failed("redis: \(SafeText.clean(e))")
     }
-}
-
-/// The key transactions as Lua scripts: each runs atomically, and since every key it touches
-/// carries the tenant's hash tag, it is legal on Redis Cluster too. A script that finds the key in
-/// the wrong state changes nothing and answers `CONFLICT ...`.
-enum KeyScripts {
-    /// KEYS: new key hash, key index. ARGV: key id, then field/value pairs.
-    static let create = """
-    if redis.call('EXISTS', KEYS[1]) == 1 then return redis.error_reply('CONFLICT key id ' .. ARGV[1] .. ' already exists') end
-    redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-    redis.call('SADD', KEYS[2], ARGV[1])
-    return 'OK'
-    """
-
-    /// KEYS: old key hash, new key hash, key index.
-    /// ARGV: now, grace seconds, new id, old id, new prefix, new sha256, actor.
-    static let rotate = """
-    local state = redis.call('HGET', KEYS[1], 'state')
-    if not state then return redis.error_reply('NOTFOUND key ' .. ARGV[4]) end
-    if state ~= 'active' then return redis.error_reply('CONFLICT key ' .. ARGV[4] .. ' is ' .. state .. ', not active') end
-    local expires = tonumber(redis.call('HGET', KEYS[1], 'expires_at') or '0') or 0
-    local now = tonumber(ARGV[1])
-    if expires > 0 and now >= expires then return redis.error_reply('CONFLICT key ' .. ARGV[4] .. ' is expired') end
-    if redis.call('EXISTS', KEYS[2]) == 1 then return redis.error_reply('CONFLICT key id ' .. ARGV[3] .. ' already exists') end
-    local label = redis.call('HGET', KEYS[1], 'label') or ''
-    local scopes = redis.call('HGET', KEYS[1], 'scopes') or ''
-    redis.call('HSET', KEYS[2], 'label', label, 'prefix', ARGV[5], 'sha256', ARGV[6], 'state', 'active', 'created_at', ARGV[1],
-               'created_by', ARGV[7], 'expires_at', tostring(expires), 'scopes', scopes, 'replaces', ARGV[4])
-    redis.call('SADD', KEYS[3], ARGV[3])
-    if tonumber(ARGV[2]) == 0 then
-      redis.call('HSET', KEYS[1], 'state', 'revoked', 'revoked_at', ARGV[1], 'revoked_by', ARGV[7], 'replaced_by', ARGV[3])
-    else
-      redis.call('HSET', KEYS[1], 'state', 'rotating', 'grace_until', tostring(now + tonumber(ARGV[2])), 'replaced_by', ARGV[3])
-    end
-    return 'OK'
-    """
-
-    /// KEYS: key hash. ARGV: now, actor. Answers the state the key had.
-    static let revoke = """
-    local state = redis.call('HGET', KEYS[1], 'state')
-    if not state then return redis.error_reply('NOTFOUND key ' .. KEYS[1]) end
-    if state == 'revoked' then return redis.error_reply('CONFLICT the key is already revoked') end
-    redis.call('HSET', KEYS[1], 'state', 'revoked', 'revoked_at', ARGV[1], 'revoked_by', ARGV[2])
-    return state
-    """
 }

@@ -153,7 +153,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
             watcher = w
         } catch {
             // Unreachable: tried again on the next call. Refused: not until the next connection.
-            if case .unavailable = error {} else { trackingRefused = true }
+            if !error.isTransport { trackingRefused = true }
         }
         return .unknown
     }
@@ -182,7 +182,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
                 trackingRefused = false
             } catch {
                 backoff.failed(error, at: now)
-                throw error
+                throw error.beforeSending   // nothing of the caller's went out while connecting
             }
         }
         do throws(BackendError) {
@@ -190,7 +190,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
             backoff.succeeded()
             return value
         } catch {
-            if case .unavailable = error {
+            if error.isTransport {
                 connection = nil
                 watcher = nil
                 backoff.failed(error, at: clock.now())
@@ -201,9 +201,23 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
 }
 
 extension BackendError {
+    /// The connection failed, before or after the request went out: it is dropped and made again.
+    var isTransport: Bool {
+        switch self {
+        case .unavailable, .replyLost: true
+        default: false
+        }
+    }
+
+    /// What a failure means when it happened before the caller's commands were sent.
+    var beforeSending: BackendError {
+        if case .replyLost(let m) = self { return .unavailable(m) }
+        return self
+    }
+
     var message: String {
         switch self {
-        case .unavailable(let m), .notFound(let m), .conflict(let m), .denied(let m), .failed(let m): m
+        case .unavailable(let m), .replyLost(let m), .notFound(let m), .conflict(let m), .denied(let m), .failed(let m): m
         }
     }
 }

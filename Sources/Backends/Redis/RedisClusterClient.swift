@@ -231,7 +231,7 @@ public final class RedisClusterClient: RedisCommands {
                 try install(reply, seedHost: Self.split(c.label).0)
                 return
             } catch {
-                lastError = error
+                lastError = error.beforeSending
             }
         }
         throw lastError

@@ -91,11 +91,12 @@ final class RedisConnection {
         if rc != REDIS_OK { throw .unavailable("redis \(address): \(Self.errorText(context))") }
     }
 
-    /// Sends what is queued, then waits (up to the command timeout) for the next reply.
+    /// Sends what is queued, then waits (up to the command timeout) for the next reply. A failure
+    /// here may come after the server got the commands: `.replyLost`.
     func nextReply<T>(_ decode: (RedisReply) -> T) throws(BackendError) -> T {
         var reply: UnsafeMutablePointer<redisReply>?
         if tg_redis_get_reply(context, &reply) != REDIS_OK || reply == nil {
-            throw .unavailable("redis \(address): \(Self.errorText(context))")
+            throw .replyLost("redis \(address): \(Self.errorText(context))")
         }
         defer { freeReplyObject(reply) }
         return decode(RedisReply(reply!))

@@ -122,14 +122,31 @@ enum RedisParse {
         return RedisGateway.KeyMeta(stored: stored, expiresAt: Int64(expiresAt), graceUntil: f[2].string.flatMap { parseDecimal($0) }.map(Int64.init))
     }
 
+    /// A key's whole hash (`keys list`, the keys screen). A time that is not a whole number, or a
+    /// key id of its chain that breaks the pattern, makes the key broken (`problem`), never `never`.
     static func apiKey(_ id: KeyID, _ h: [String: String]) -> APIKey? {
         guard let s = h["state"], let stored = APIKey.StoredState(rawValue: s) else { return nil }
-        func num(_ f: String) -> Int64? { h[f].flatMap { parseDecimal($0) }.map(Int64.init) }
-        return APIKey(id: id, label: h["label"] ?? "", prefix: h["prefix"] ?? "", state: stored,
-                      createdAt: num("created_at") ?? 0, createdBy: h["created_by"] ?? "", expiresAt: num("expires_at") ?? 0,
-                      lastUsedAt: num("last_used_at"), scopes: (h["scopes"] ?? "").split(separator: ",").map(String.init),
-                      graceUntil: num("grace_until"), replacedBy: h["replaced_by"].flatMap { try? KeyID($0) },
-                      replaces: h["replaces"].flatMap { try? KeyID($0) }, revokedAt: num("revoked_at"), revokedBy: h["revoked_by"])
+        var problems: [String] = []
+        func num(_ f: String) -> Int64? {
+            guard let text = h[f] else { return nil }
+            guard let n = parseDecimal(text) else { problems.append("\(f) \(SafeText.quoted(text, limit: 40)) is not a number"); return nil }
+            return Int64(n)
+        }
+        func chain(_ f: String) -> KeyID? {
+            guard let text = h[f] else { return nil }
+            guard let k = try? KeyID(text) else { problems.append("\(f) \(SafeText.quoted(text, limit: 40)): \(KeyID.rule)"); return nil }
+            return k
+        }
+        let key = APIKey(id: id, label: h["label"] ?? "", prefix: h["prefix"] ?? "", state: stored,
+                         createdAt: num("created_at") ?? 0, createdBy: h["created_by"] ?? "", expiresAt: num("expires_at") ?? 0,
+                         lastUsedAt: num("last_used_at"), scopes: (h["scopes"] ?? "").split(separator: ",").map(String.init),
+                         graceUntil: num("grace_until"), replacedBy: chain("replaced_by"), replaces: chain("replaces"),
+                         revokedAt: num("revoked_at"), revokedBy: h["revoked_by"])
+        guard !problems.isEmpty else { return key }
+        return APIKey(id: id, label: key.label, prefix: key.prefix, state: stored, createdAt: key.createdAt, createdBy: key.createdBy,
+                      expiresAt: key.expiresAt, lastUsedAt: key.lastUsedAt, scopes: key.scopes, graceUntil: key.graceUntil,
+                      replacedBy: key.replacedBy, replaces: key.replaces, revokedAt: key.revokedAt, revokedBy: key.revokedBy,
+                      problem: problems.joined(separator: "; "))
     }
 }
 

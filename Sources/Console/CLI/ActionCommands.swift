@@ -51,16 +51,36 @@ struct ActionContext: ParsableArguments {
     @OptionGroup var action: ActionOptions
     @OptionGroup var config: ContextOptions
 
-    /// Carries out `request` after confirmation (`question` nil: nothing to confirm, e.g. a create).
-    @discardableResult
-    func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
-        let clock = SystemClock()
-        let context = try config.resolve()
+    /// The gateway's Redis for an action.
+    private func redis(_ context: ContextConfig?) throws -> RedisAuto {
         guard !source.demo, let url = try source.redis(context: context) else {
             throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL, set TOLLGATE_REDIS_URL, or give the context a redis")
         }
-        let redis = RedisAuto(url, connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: clock)
-        let layer = try localActionLayer(writer: RedisActions(redis: redis), spool: clickhouse.spool(context), context: context)
+        return RedisAuto(url, connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: SystemClock())
+    }
+
+    /// `k_x "ci runner" of acme (last used 3m ago, expires never)`, for a confirmation; just the
+    /// ids when the key cannot be read (the action then says why).
+    func describeKey(_ t: TenantID, _ k: KeyID) async throws -> String {
+        let redis = try redis(try config.resolve())
+        let now = SystemClock().now()
+        guard let key = (try? await RedisGateway(redis: redis).keys(of: t))?.first(where: { $0.id == k }) else { return "\(k) of \(t)" }
+        return "\(k) \(SafeText.quoted(key.label)) of \(t) (\(key.problem == nil ? key.state(at: now).rawValue : "broken"), "
+            + "last used \(KeyText.lastUse(key, now: now)), expires \(KeyText.expiry(key, now: now)))"
+    }
+
+    /// Exit 6 when the outcome is unknown, after the command has printed what it has.
+    static func settle(_ outcome: ActionOutcome) throws {
+        guard case .unknown(let why) = outcome.verified else { return }
+        throw CLIFailure(.unknown, "outcome unknown: \(why). The change may or may not have applied; "
+                         + "check with `tollgate keys list` or `tollgate tenants show`, and do not repeat it blindly")
+    }
+
+    /// Carries out `request` after confirmation (`question` nil: nothing to confirm, e.g. a create).
+    @discardableResult
+    func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
+        let context = try config.resolve()
+        let layer = try localActionLayer(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context), context: context)
         if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {
@@ -68,7 +88,11 @@ struct ActionContext: ParsableArguments {
             throw error
         }
         if !quiet {
-            print("\(request.name) \(request.tenant) \(request.resource): done")
+            switch outcome.verified {
+            case .replied: print("\(request.name) \(request.tenant) \(request.resource): done")
+            case .readBack: print("\(request.name) \(request.tenant) \(request.resource): done (the reply was lost; reading back showed it applied)")
+            case .unknown: print("\(request.name) \(request.tenant) \(request.resource): OUTCOME UNKNOWN; what it would be if it applied:")
+            }
             if !outcome.before.isEmpty { print("  before: " + Self.describe(outcome.before)) }
             if !outcome.after.isEmpty { print("  after:  " + Self.describe(outcome.after)) }
         }
@@ -85,8 +109,13 @@ struct ActionContext: ParsableArguments {
         await clickhouse.deliverSpool(to: audit, context: context)
     }
 
+    /// `key=value` pairs; times (`..._at`, `..._until`) as ISO 8601, never raw epochs.
     static func describe(_ h: [String: String]) -> String {
-        h.sorted { $0.key < $1.key }.map { "\($0.key)=\(SafeText.clean($0.value))" }.joined(separator: " ")
+        h.sorted { $0.key < $1.key }.map { key, value in
+            let isTime = key.hasSuffix("_at") || key.hasSuffix("_until")
+            let shown = isTime ? (Int64(value).map { $0 == 0 ? "never" : CivilDate(epochSeconds: $0).iso8601 } ?? value) : value
+            return "\(key)=\(SafeText.clean(shown))"
+        }.joined(separator: " ")
     }
 }
 
@@ -111,7 +140,7 @@ struct ThrottleCommand: AsyncParsableCommand {
                 try ActionRequest.throttle(t, route: r, limit: limit, for: duration, reason: reason)
             }
             guard case .throttleSet(_, _, let n, _, _) = request else { return }
-            try await context.run(request, confirm: "throttle \(t) \(r) to \(n) for \(duration)")
+            try ActionContext.settle(try await context.run(request, confirm: "throttle \(t) \(r) to \(n) for \(duration)"))
         }
 
         /// The route as typed, `_all` for `--all`; the request builder validates it.
@@ -135,7 +164,7 @@ struct ThrottleCommand: AsyncParsableCommand {
             let t = try TenantID(tenant)
             let r = try Set.route(route, all: all)
             let request = try options { () throws(Backends.ValidationError) in try ActionRequest.throttleClear(t, route: r) }
-            try await context.run(request, confirm: "clear the throttle of \(t) \(r)")
+            try ActionContext.settle(try await context.run(request, confirm: "clear the throttle of \(t) \(r)"))
         }
     }
 }
@@ -158,7 +187,7 @@ struct BudgetCommand: AsyncParsableCommand {
                 try ActionRequest.budgetRaise(t, limit: limit, for: duration, reason: reason)
             }
             guard case .budgetRaise(_, let n, _, _) = request else { return }
-            try await context.run(request, confirm: "raise the budget of \(t) to \(n) tokens for \(duration)")
+            try ActionContext.settle(try await context.run(request, confirm: "raise the budget of \(t) to \(n) tokens for \(duration)"))
         }
     }
 }

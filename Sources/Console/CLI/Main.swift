@@ -9,6 +9,9 @@ extension Tollgate {
     /// Runs the command and maps every failure to the documented exit codes: 0 ok, 1 failure,
     /// 2 bad usage or input, 3 conflict, 4 permission denied, 5 backend unavailable.
     static func main() async {
+        // A store that drops the connection must give an error to report, not end the process
+        // before an action's outcome is known.
+        signal(SIGPIPE, SIG_IGN)
         // `--readonly` belongs to the root command but may stand anywhere; every action honours it
         // through the environment, which the action layer reads in one place.
         if CommandLine.arguments.dropFirst().contains("--readonly") { setenv("TOLLGATE_READONLY", "1", 1) }
@@ -50,7 +53,7 @@ extension Tollgate {
 extension CLIFailure.Code {
     init(_ error: BackendError) {
         switch error {
-        case .unavailable: self = .unavailable
+        case .unavailable, .replyLost: self = .unavailable
         case .conflict: self = .conflict
         case .denied: self = .denied
         case .notFound, .failed: self = .failure

@@ -85,6 +85,8 @@ struct Backend: Sendable {
 struct CLIFailure: Error, CustomStringConvertible {
     enum Code: Int32 {
         case failure = 1, usage = 2, conflict = 3, denied = 4, unavailable = 5
+        /// An action's request went out, no reply came, and the store stayed unreachable.
+        case unknown = 6
     }
     let code: Code
     let message: String

@@ -16,7 +16,7 @@ struct Tollgate: AsyncParsableCommand {
         gateway, which needs no services.
 
         Exit codes: 0 ok, 1 failure, 2 bad usage or input, 3 conflict, 4 permission denied, \
-        5 backend unavailable.
+        5 backend unavailable, 6 an action's outcome is unknown (no reply, and the store stayed unreachable).
         """,
         version: "0.1.0",
         subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self, SchemaCommand.self]

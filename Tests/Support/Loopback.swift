@@ -2,11 +2,13 @@ import Foundation
 
 /// A TCP socket bound to a free loopback port: closed at once to learn a free port, or kept
 /// listening (and never answered) to play a server that stalls.
-final class LoopbackSocket {
-    let fd: Int32
-    let port: Int32
+public final class LoopbackSocket {
+    public let fd: Int32
+    public let port: Int32
 
-    init(listening: Bool) throws {
+    public struct Failure: Error, CustomStringConvertible { public let description: String }
+
+    public init(listening: Bool) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -20,12 +22,12 @@ final class LoopbackSocket {
         }
         guard ok else {
             close(fd)
-            throw TestServices.Failure(description: "no free loopback port")
+            throw Failure(description: "no free loopback port")
         }
         port = Int32(UInt16(bigEndian: addr.sin_port))
     }
 
     deinit { close(fd) }
 
-    static func freePort() throws -> Int32 { try LoopbackSocket(listening: false).port }
+    public static func freePort() throws -> Int32 { try LoopbackSocket(listening: false).port }
 }

@@ -35,9 +35,9 @@ struct LostReplyTests {
         let db = 24
         let (direct, t, k) = try await Self.seed(db)
         let (_, port) = try #require(TestServices.redis)
-        let proxy = try DelayingProxy(to: port, mode: .delayRequest(1.5))
+        let proxy = try DelayingProxy(to: port, mode: .delayRequest(4))   // long enough for the read-back to come first
         defer { proxy.stop() }
-        let writer = RedisActions(redis: Self.through(proxy, db: db), settleSeconds: 5)
+        let writer = RedisActions(redis: Self.through(proxy, db: db), settleSeconds: 3)
         let rid = ActionRequest.newRequestID()
         do {
             let o = try await writer.apply(.keyRotate(t, k, grace: 0), by: Self.admin, now: Int64(SystemClock().now()), requestID: rid)
@@ -45,7 +45,7 @@ struct LostReplyTests {
         } catch {
             #expect("\(error)".contains("not applied, nothing changed"), "\(error)")
         }
-        try await Task.sleep(nanoseconds: 2_000_000_000)   // the held EVAL reaches Redis now, and must change nothing
+        try await Task.sleep(nanoseconds: 4_000_000_000)   // the held EVAL reaches Redis now, and must change nothing
         #expect(try await direct.pipeline([["HGET", KeySchema.apiKey(t, k), "state"]])[0].string == "active")
         #expect(try await direct.pipeline([["SCARD", KeySchema.apiKeys(t)]])[0] == .integer(1), "no successor was made")
         #expect(try await direct.pipeline([["GET", KeySchema.actionMarker(t, requestID: rid)]])[0].string == "cancelled")
@@ -146,9 +146,9 @@ extension RedisClusterTests {
         let slot = HashSlot.of(KeySchema.apiKey(t, k))
         let owner = try #require(try await Self.nodes().first { $0.slots.contains(slot) })
         let node = RedisClient(RedisURL(endpoint: .tcp(host: "127.0.0.1", port: owner.port)))
-        _ = try await node.pipeline([["CLIENT", "PAUSE", "1500", "WRITE"]])
+        _ = try await node.pipeline([["CLIENT", "PAUSE", "4000", "WRITE"]])   // long past the client's timeout, even on a loaded machine
         await #expect {
-            _ = try await RedisActions(redis: cluster, settleSeconds: 5).apply(.keyRotate(t, k, grace: 0), by: LostReplyTests.admin,
+            _ = try await RedisActions(redis: cluster, settleSeconds: 10).apply(.keyRotate(t, k, grace: 0), by: LostReplyTests.admin,
                                                                                now: Int64(SystemClock().now()))
         } throws: { error in
             "\(error)".contains("not applied, nothing changed")

@@ -1,4 +1,5 @@
 import Backends
+import Crypto
 import Foundation
 import TestSupport
 import Testing
@@ -78,6 +79,8 @@ struct RedisConsoleScreensTests {
         s.route(acme, try Route("chat.completions"), policy: try LimitPolicy(limit: 600, window: 60), count: 590)
         s.route(acme, try Route("embeddings"), policy: try LimitPolicy(limit: 100, window: 10), count: 40)
         s.throttle(acme, try Route("embeddings"), limit: 7, expiresIn: 1800)
+        s.key(acme, try KeyID("k_rotate_me"), state: .active, expiresAt: s.now + 30 * 86_400)
+        s.key(acme, try KeyID("k_revoke_me"), state: .active)
         s.tenant(acmeEU, tier: .smb)
         s.route(acmeEU, try Route("eu.only.route"), policy: try LimitPolicy(limit: 50, window: 60), count: 49)
         s.throttle(acmeEU, .all, limit: 3, expiresIn: 900)
@@ -122,6 +125,55 @@ struct RedisConsoleScreensTests {
         t.keys("tenant nosuch", literal: true)
         t.keys("Enter")
         _ = try t.waitFor("the refusal") { $0.contains("no tenant \"nosuch\" among the 3002 tenants") }
+        t.keys("Escape")
+        t.keys("q")
+        #expect(try t.waitForExit() == "0")
+    }
+
+    /// A rotation through the dialog does what the contract says, and the secret the dialog
+    /// showed is the one whose digest Redis holds; a revocation without the tenant id typed is refused.
+    @Test func keysThroughTheDialogs() async throws {
+        try await Self.seed()
+        let redis = RedisAuto(try RedisURL(parsing: Self.url))
+        let t = try Tmux(width: 120, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --redis \(Self.url) --refresh 0.5")
+        _ = try t.waitFor("the fleet") { $0.contains("3002 tenants") }
+        t.keys(":")
+        t.keys("keys acme", literal: true)
+        t.keys("Enter")
+        _ = try t.waitFor("acme's keys") { $0.contains("k_rotate_me") && $0.contains("k_revoke_me") }
+        t.keys("/")
+        t.keys("rotate_me", literal: true)
+        t.keys("Enter")
+        t.keys("r")
+        _ = try t.waitFor("the rotate dialog") { $0.contains("rotate k_rotate_me of acme") && $0.contains("keeps working until tomorrow") }
+        let before = SystemClock().now()
+        t.keys("Enter")
+        let shown = try t.waitFor("the secret") { $0.contains("its secret, shown once") && $0.contains("tg.acme.") }
+        let secret = try #require(shown.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("tg.acme.") }.map(String.init))
+        let old = try #require(try await redis.pipeline([["HGETALL", "{acme}:apikey:k_rotate_me"]])[0].hash)
+        #expect(old["state"] == "rotating")
+        let grace = try #require(old["grace_until"].flatMap(Double.init))
+        #expect(abs(grace - (before + 86_400)) < 10, "24 hours of grace")
+        let newID = try #require(old["replaced_by"])
+        let new = try #require(try await redis.pipeline([["HGETALL", "{acme}:apikey:\(newID)"]])[0].hash)
+        #expect(new["sha256"] == SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined())
+        #expect(new["replaces"] == "k_rotate_me" && new["expires_at"] == old["expires_at"], "the new key inherits the expiry")
+        t.keys("Escape")
+        let after = try t.waitFor("the secret gone") { !$0.contains("shown once") }
+        #expect(!after.contains(secret))
+
+        t.keys("Escape")   // clears the filter
+        t.keys("/")
+        t.keys("revoke_me", literal: true)
+        t.keys("Enter")
+        t.keys("x")
+        _ = try t.waitFor("the revoke dialog") { $0.contains("revoke k_revoke_me of acme") }
+        t.keys("no longer needed", literal: true)
+        t.keys("Enter")
+        _ = try t.waitFor("the refusal") { $0.contains("type the tenant id acme to confirm") }
+        #expect(try await redis.pipeline([["HGET", "{acme}:apikey:k_revoke_me", "state"]])[0].string == "active", "nothing was revoked")
         t.keys("Escape")
         t.keys("q")
         #expect(try t.waitForExit() == "0")

@@ -1,6 +1,6 @@
-import Backends
 import Foundation
 import Testing
+@testable import Backends
 @testable import Views
 
 /// Every screen and overlay at 80x24 and 160x48, in two themes, from the seeded demo gateway at a
@@ -91,6 +91,77 @@ import Testing
             h.type("75M")
             h.press(.tab, .tab)
             h.type("launch week")
+        }
+    }
+
+    /// The keys of a tenant that has keys in several states, the first active one selected.
+    func keys(_ h: inout Harness) async throws {
+        let now = Harness.instant
+        var chosen: (TenantID, KeyID)?
+        for t in h.app.fleet?.tenants ?? [] {
+            let keys = try await h.gateway.keys(of: t.id)
+            let states = Set(keys.map { $0.state(at: now) })
+            if states.count >= 3, let active = keys.first(where: { $0.state(at: now) == .active }) { chosen = (t.id, active.id); break }
+        }
+        let (t, k) = try #require(chosen)
+        h.type(":keys \(t)")
+        h.press(.enter)
+        try await h.load()
+        while (h.app.nav.current as? KeysScreen)?.table.selected != k { h.press(.char("j")) }
+    }
+
+    @Test func keysScreen() async throws { try await each("keys") { try await keys(&$0) } }
+
+    @Test func keyCreateDialog() async throws {
+        try await each("keys-create") { h in
+            try await keys(&h)
+            h.press(.char("c"))
+            h.type("ci runner")
+            h.press(.tab)
+            h.type("chat,embeddings")
+        }
+    }
+
+    @Test func keyRotateDialog() async throws {
+        try await each("keys-rotate") { h in
+            try await keys(&h)
+            h.press(.char("r"))
+        }
+    }
+
+    @Test func keyRotateDialogWithNoGrace() async throws {
+        try await each("keys-rotate-now") { h in
+            try await keys(&h)
+            h.press(.char("r"), .ctrl("u"))
+            h.type("0")
+            h.press(.enter)   // refused: the tenant id is not typed
+        }
+    }
+
+    @Test func keyRevokeDialog() async throws {
+        try await each("keys-revoke") { h in
+            try await keys(&h)
+            h.press(.char("x"))
+            h.type("leaked in a CI log")
+        }
+    }
+
+    @Test func theSecretShownOnce() async throws {
+        try await each("keys-secret") { h in
+            try await keys(&h)
+            let t = try #require(h.app.nav.current.subject)
+            let id = try KeyID("k_NEWKEY01")
+            let secret = APIKeySecret(plaintext: "tg.\(t).\(id).0123456789abcdefghijklmnopqrstuvwxyzABCDEFG")
+            h.send(.actionFinished(.keyRotate(t, try KeyID("k_OLDKEY01"), grace: 86_400),
+                                   .success(ActionOutcome(before: [:], after: [:], newKey: id, secret: secret))))
+        }
+    }
+
+    @Test func expiringKeys() async throws {
+        try await each("expiring") { h in
+            h.type(":expiring")
+            h.press(.enter)
+            try await h.load()
         }
     }
 

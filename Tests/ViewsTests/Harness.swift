@@ -51,6 +51,7 @@ struct Harness {
             case .keys(let id): data = .keys(try await gateway.keys(of: id), at: Self.instant)
             case .recentAudit(let id): data = .audit(try await gateway.audit(AuditQuery(tenant: id, limit: 50)), at: Self.instant)
             case .usage(let id): data = .usage(try await gateway.usage(tenant: id, key: nil), at: Self.instant)
+            case .expiringKeys: data = .expiring(try await gateway.expiringKeys(within: KeyCounts.expiryWarning), at: Self.instant)
             }
             send(.loaded(feed, data))
         }

@@ -97,7 +97,7 @@ extension ActionRequest {
 
 extension StringProtocol {
     /// Without leading and trailing spaces and tabs (no Foundation).
-    func trimmingSpaces() -> String {
+    public func trimmingSpaces() -> String {
         var s = Substring(self)
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

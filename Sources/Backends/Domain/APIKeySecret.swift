@@ -12,6 +12,9 @@ public struct APIKeySecret: Sendable, CustomStringConvertible {
         plaintext = "tg.\(tenant).\(key).\(Self.base64url(bytes))"
     }
 
+    /// A given secret: for tests that need the same one every time.
+    init(plaintext: String) { self.plaintext = plaintext }
+
     /// The first 12 characters, stored so people can recognise a key.
     public var prefix: String { String(plaintext.prefix(12)) }
 

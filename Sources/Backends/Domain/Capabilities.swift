@@ -36,6 +36,40 @@ public protocol FleetReading: Sendable {
     func fleet() async throws(BackendError) -> FleetSnapshot
 }
 
+/// Keys across the fleet that need someone soon: usable keys that expire within a horizon, and
+/// keys in their rotation grace. Soonest first.
+public protocol KeyWatching: Sendable {
+    func expiringKeys(within seconds: Double) async throws(BackendError) -> [ExpiringKey]
+}
+
+public struct ExpiringKey: Equatable, Sendable {
+    public let tenant: TenantID
+    public let key: KeyID
+    public let state: KeyState
+    /// 0: never.
+    public let expiresAt: Int64
+    public let graceUntil: Int64?
+
+    public init(tenant: TenantID, key: KeyID, state: KeyState, expiresAt: Int64, graceUntil: Int64?) {
+        self.tenant = tenant
+        self.key = key
+        self.state = state
+        self.expiresAt = expiresAt
+        self.graceUntil = graceUntil
+    }
+
+    /// When it stops working: the end of its grace, else its expiry.
+    public var due: Int64 {
+        if state == .rotating, let g = graceUntil { return expiresAt > 0 ? min(g, expiresAt) : g }
+        return expiresAt
+    }
+
+    /// Whether a key needs listing: in grace, or usable and expiring within `seconds` of `now`.
+    public static func isDue(state: KeyState, expiresAt: Int64, now: Double, within seconds: Double) -> Bool {
+        state == .rotating || (state.isUsable && expiresAt > 0 && Double(expiresAt) - now <= seconds)
+    }
+}
+
 /// One tenant in full, for the detail screen and `tenants show`.
 public protocol TenantReading: Sendable {
     func tenant(_ id: TenantID) async throws(BackendError) -> TenantState

@@ -17,8 +17,8 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
     public let seed: UInt64
     /// The instant the demo started; key timestamps are placed relative to it.
     public let epoch: Int64
-    private let clock: any Clock
-    private let tenants: [DemoTenant]
+    let clock: any Clock
+    let tenants: [DemoTenant]
     private let overrides = Mutex(Overrides())
 
     struct Overrides {

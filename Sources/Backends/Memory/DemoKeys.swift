@@ -2,7 +2,20 @@
 /// an active key, a rotation needs an active unexpired key and makes its successor, a revocation
 /// ends a key. Secrets are real (`APIKeySecret`) and, as everywhere, never kept: only the prefix and
 /// the digest are.
-extension DemoGateway {
+extension DemoGateway: KeyWatching {
+    public func expiringKeys(within seconds: Double) async throws(BackendError) -> [ExpiringKey] {
+        let now = clock.now(), o = currentOverrides()
+        var out: [ExpiringKey] = []
+        for t in tenants {
+            for k in keys(of: t, o) {
+                let state = k.state(at: now)
+                guard ExpiringKey.isDue(state: state, expiresAt: k.expiresAt, now: now, within: seconds) else { continue }
+                out.append(ExpiringKey(tenant: t.id, key: k.id, state: state, expiresAt: k.expiresAt, graceUntil: k.graceUntil))
+            }
+        }
+        return out.sorted { ($0.due, $0.tenant, $0.key) < ($1.due, $1.tenant, $1.key) }
+    }
+
     func keyAction(_ request: ActionRequest, by op: Operator, now: Int64) throws(BackendError) -> ActionOutcome {
         switch request {
         case .keyCreate(let t, let label, let scopes, let expiresIn):

@@ -16,7 +16,7 @@ import Synchronization
 /// - one SCAN step of the session and cache counts (`KeyspaceCounter.swift`).
 /// `tenant(_:)` (the detail screen, `tenants show`) always reads both tiers fresh, in two round
 /// trips, with GET per counter so that a counter of the wrong type is reported as such.
-public final class RedisGateway: FleetReading, TenantReading {
+public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     let redis: any RedisCommands
     private let clock: any Clock
     let coldInterval: Double
@@ -149,6 +149,25 @@ public final class RedisGateway: FleetReading, TenantReading {
             if let id = try? TenantID(r) { ids.append(id) } else { malformed += 1 }
         }
         return (ids.sorted(), malformed, members)
+    }
+
+    // MARK: KeyWatching
+
+    /// From the key metadata kept with each tenant's cold data, after a refresh (which re-reads an
+    /// even share of the fleet's cold data): no read per key.
+    public func expiringKeys(within seconds: Double) async throws(BackendError) -> [ExpiringKey] {
+        let snapshot = try await fleet()
+        let now = snapshot.takenAt
+        let boxes = cache.withLock { c in snapshot.tenants.compactMap { t in c.cold[t.id].map { (t.id, $0) } } }
+        var out: [ExpiringKey] = []
+        for (t, box) in boxes {
+            for k in box.value.keys {
+                let state = KeyState.derive(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now)
+                guard ExpiringKey.isDue(state: state, expiresAt: k.expiresAt, now: now, within: seconds) else { continue }
+                out.append(ExpiringKey(tenant: t, key: k.id, state: state, expiresAt: k.expiresAt, graceUntil: k.graceUntil))
+            }
+        }
+        return out.sorted { ($0.due, $0.tenant, $0.key) < ($1.due, $1.tenant, $1.key) }
     }
 
     // MARK: TenantReading

@@ -115,11 +115,11 @@ enum RedisParse {
     }
 
     /// A key's stored state and times from `HMGET state expires_at grace_until`; `nil` when broken.
-    static func keyMeta(_ reply: RedisValue) -> RedisGateway.KeyMeta? {
+    static func keyMeta(_ id: KeyID, _ reply: RedisValue) -> RedisGateway.KeyMeta? {
         guard let f = reply.array, f.count == 3, let s = f[0].string, let stored = APIKey.StoredState(rawValue: s) else { return nil }
         let expires = f[1].string.map { parseDecimal($0) } ?? 0
         guard let expiresAt = expires else { return nil }
-        return RedisGateway.KeyMeta(stored: stored, expiresAt: Int64(expiresAt), graceUntil: f[2].string.flatMap { parseDecimal($0) }.map(Int64.init))
+        return RedisGateway.KeyMeta(id: id, stored: stored, expiresAt: Int64(expiresAt), graceUntil: f[2].string.flatMap { parseDecimal($0) }.map(Int64.init))
     }
 
     /// A key's whole hash (`keys list`, the keys screen). A time that is not a whole number, or a

@@ -95,8 +95,8 @@ extension RedisGateway {
         let tenant: TenantID
 
         /// One key's `keyRead` reply; a broken one is skipped and counted.
-        mutating func addKey(_ reply: RedisValue) {
-            if let k = RedisParse.keyMeta(reply) { keys.append(k) } else { skipped += 1 }
+        mutating func addKey(_ id: KeyID, _ reply: RedisValue) {
+            if let k = RedisParse.keyMeta(id, reply) { keys.append(k) } else { skipped += 1 }
         }
 
         init(tenant: TenantID, meta: Reading<TenantMeta>, expires: Double) {
@@ -131,6 +131,7 @@ extension RedisGateway {
     }
 
     struct KeyMeta: Sendable {
+        let id: KeyID
         let stored: APIKey.StoredState
         let expiresAt: Int64
         let graceUntil: Int64?

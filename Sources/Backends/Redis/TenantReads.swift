@@ -46,8 +46,8 @@ extension RedisGateway {
             let counterAt = cursor + 1
             let throttles = ThrottleReadings(t, cold.policies, replies: r2, at: counterAt + cold.policies.count)
             cursor = counterAt + 2 * cold.policies.count + 1
-            for _ in keyIDs[i] {
-                cold.addKey(r2[cursor])
+            for k in keyIDs[i] {
+                cold.addKey(k, r2[cursor])
                 cursor += 1
             }
             let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
@@ -116,7 +116,7 @@ extension RedisGateway {
         if !renewed.isEmpty {
             var boxes: [(TenantID, ColdBox)] = []
             for var r in renewed {
-                for j in r.keys.indices { r.cold.addKey(r2[r.at + j]) }
+                for (j, k) in r.keys.enumerated() { r.cold.addKey(k, r2[r.at + j]) }
                 let old = tenants[r.index].box
                 let same = Self.samePolicies(old.value.policies, r.cold.policies)
                 let box = ColdBox(r.cold, reusing: same ? old : nil)

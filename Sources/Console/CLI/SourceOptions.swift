@@ -42,7 +42,7 @@ struct SourceOptions: ParsableArguments {
                 throw CLIFailure(.usage, "invalid --demo-tenants \(demoTenants): must be between 1 and 100000")
             }
             let gateway = DemoGateway(seed: seed, clock: clock, tenantCount: demoTenants)
-            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, writer: gateway, demo: gateway)
+            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, keyWatch: gateway, writer: gateway, demo: gateway)
         }
         guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
             throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
@@ -50,7 +50,7 @@ struct SourceOptions: ParsableArguments {
         if let url = try redis(context: context) {
             let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
             let gateway = RedisGateway(redis: redis, clock: clock)
-            return Backend(label: url.description, fleet: gateway, tenants: gateway, writer: RedisActions(redis: redis), demo: nil)
+            return Backend(label: url.description, fleet: gateway, tenants: gateway, keyWatch: gateway, writer: RedisActions(redis: redis, clock: clock), demo: nil)
         }
         throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
     }
@@ -74,6 +74,7 @@ struct Backend: Sendable {
     let label: String
     let fleet: any FleetReading
     let tenants: any TenantReading
+    let keyWatch: any KeyWatching
     /// Where actions go: the gateway's Redis, or the demo's own simulation.
     let writer: any GatewayWriting
     /// The embedded demo gateway, when that is the backend: it also simulates the audit log and key usage.

@@ -89,6 +89,7 @@ struct Tollgate: AsyncParsableCommand {
         }
         let info = SessionInfo(context: context?.name, source: backend.label, policy: layer.policy, liveStore: backend.isDemo ? "demo" : "redis",
                                auditStore: auditStore, contexts: (try? config.contextNames()) ?? [], themes: ThemeLoader.names(), refresh: refresh)
-        return ConsoleSession(info: info, fleet: backend.fleet, tenants: backend.tenants, audit: audit, usage: usage, actions: layer, deliver: deliver)
+        return ConsoleSession(info: info, fleet: backend.fleet, tenants: backend.tenants, keyWatch: backend.keyWatch, audit: audit, usage: usage,
+                              actions: layer, deliver: deliver)
     }
 }

@@ -8,6 +8,7 @@ struct ConsoleSession: Sendable {
     var info: SessionInfo
     let fleet: any FleetReading
     let tenants: any TenantReading
+    let keyWatch: any KeyWatching
     let audit: (any AuditReading)?
     let usage: (any UsageReading)?
     let actions: ActionLayer

@@ -74,6 +74,7 @@ final class EventLoop {
             case .refresh: runtime.refresh()
             case .repaint: previous = nil
             case .perform(let request): runtime.perform(request)
+            case .copy(let text): driver.copy(text)
             case .arrange(let digest, let spec): runtime.arrange(digest, spec)
             case .theme(let name):
                 do {

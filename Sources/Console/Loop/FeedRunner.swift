@@ -124,6 +124,9 @@ final class FeedRunner {
         case .usage(let id):
             guard let usage = session.usage else { return nil }
             return { () throws(BackendError) in .usage(try await usage.usage(tenant: id, key: nil), at: clock.now()) }
+        case .expiringKeys:
+            let watch = session.keyWatch
+            return { () throws(BackendError) in .expiring(try await watch.expiringKeys(within: KeyCounts.expiryWarning), at: clock.now()) }
         }
     }
 }

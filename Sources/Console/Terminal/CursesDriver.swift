@@ -1,5 +1,6 @@
 import Backends
 import CNcurses
+import Foundation
 import Views
 #if canImport(Glibc)
 import Glibc
@@ -38,6 +39,12 @@ final class CursesDriver: TerminalDriver {
     func setTheme(_ theme: Theme) {
         self.theme = theme.forTerminal(colors: colors)
         pairs = [:]
+    }
+
+    func copy(_ text: String) {
+        let sequence = Array(("\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}").utf8)
+        refresh()   // what curses holds goes first; the sequence moves no cursor and draws nothing
+        sequence.withUnsafeBytes { _ = Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
     }
 
     func read(timeout: Double, wake: Int32) -> [TerminalInput] {

@@ -41,6 +41,10 @@ final class HeadlessTerminal: TerminalDriver {
 
     func setTheme(_ theme: Theme) {}
 
+    /// What `copy` was asked to put on the clipboard, for the tests.
+    private(set) var clipboard: String?
+    func copy(_ text: String) { clipboard = text }
+
     /// What a person would read on the screen now.
     var text: String { screen.text }
 }

@@ -15,6 +15,9 @@ protocol TerminalDriver: AnyObject {
     /// Writes spans from `Grid.diff`; `full` clears the terminal first.
     func apply(_ spans: [Span], full: Bool)
     func setTheme(_ theme: Theme)
+    /// Puts `text` on the terminal's clipboard (OSC 52), where the terminal allows it. Nothing is
+    /// drawn and nothing is kept.
+    func copy(_ text: String)
     /// How many colours the terminal shows.
     var colors: Int { get }
 }

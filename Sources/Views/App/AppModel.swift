@@ -84,7 +84,7 @@ public struct AppModel: Sendable {
         switch data {
         case .fleet(let d): d.takenAt
         case .tenant(let d): d.takenAt
-        case .keys(_, let at), .audit(_, let at), .usage(_, let at): at
+        case .keys(_, let at), .audit(_, let at), .usage(_, let at), .expiring(_, let at): at
         }
     }
 
@@ -127,6 +127,16 @@ public struct AppModel: Sendable {
         switch overlay {
         case .help, .notice:
             self.overlay = nil   // any key closes it, q included
+        case .secret(var s):
+            if key == .char("y") {
+                s.markCopied()
+                self.overlay = .secret(s)
+                return [.copy(s.plaintext)]
+            }
+            // Closed: the secret leaves the model, and the terminal is painted again from nothing.
+            self.overlay = nil
+            flash = ("the secret of \(s.key) is gone from the screen; it cannot be shown again", false)
+            return [.repaint]
         case .form(var dialog):
             switch dialog.handle(key) {
             case .editing: self.overlay = .form(dialog)
@@ -175,7 +185,20 @@ public struct AppModel: Sendable {
             return []
         case .success(let c): command = c
         }
-        if case .tenant(let id) = command, let fleet, fleet.index(of: id) == nil {
+        var named: TenantID?
+        switch command {
+        case .tenant(let id): named = id
+        case .keys(let id?): named = id
+        case .keys(nil):
+            guard let current = nav.current.subject else {
+                prompt.error = ":keys needs a tenant id on this screen, e.g. :keys acme"
+                overlay = .command(prompt)
+                return []
+            }
+            named = current
+        default: break
+        }
+        if let id = named, let fleet, fleet.index(of: id) == nil {
             prompt.error = "no tenant \(SafeText.quoted(id.rawValue)) among the \(fleet.count) tenants of this fleet"
             overlay = .command(prompt)
             return []
@@ -186,6 +209,10 @@ public struct AppModel: Sendable {
         switch command {
         case .tenant(let id):
             if (nav.current as? TenantDetailScreen)?.tenant != id { return open(TenantDetailScreen(id)) }
+        case .keys:
+            if let id = named, (nav.current as? KeysScreen)?.tenant != id { return open(KeysScreen(id)) }
+        case .expiring:
+            if !(nav.current is ExpiringScreen) { return open(ExpiringScreen()) }
         case .noisy:
             if (nav.current as? FleetScreen)?.kind != .noisy { return open(FleetScreen(.noisy)) }
         case .overview:
@@ -217,6 +244,7 @@ public struct AppModel: Sendable {
             case .effect(let e): effects.append(e)
             case .open(let s): effects += open(s)
             case .dialog(let d): overlay = .form(d)
+            case .notice(let n): overlay = .notice(n)
             }
         }
         return effects
@@ -229,7 +257,26 @@ public struct AppModel: Sendable {
             var text = "\(what): done"
             if let limit = outcome.after["limit"] ?? outcome.after["temp_limit"] { text += ", limit \(limit)" }
             if let exp = outcome.after["expires_at"].flatMap({ Int64($0) }) { text += " until \(Format.when(exp, now: now))" }
-            flash = (text, false)
+            var unconfirmed: String?
+            switch outcome.verified {
+            case .replied: break
+            case .readBack: text += " (the reply was lost; reading back showed it applied)"
+            case .unknown(let why):
+                unconfirmed = why
+                text = "\(what): OUTCOME UNKNOWN (\(why)); check before repeating it"
+            }
+            flash = (text, unconfirmed != nil)
+            if let key = outcome.newKey, let secret = outcome.secret {
+                var replaced: String?
+                if case .keyRotate(_, let old, let grace, _) = request {
+                    replaced = grace == 0 ? "\(old) was revoked at once."
+                        : "\(old) keeps working until \(Format.when(Int64(now) + grace, now: now)), then is retired."
+                }
+                overlay = .secret(SecretNotice(tenant: request.tenant, key: key, secret: secret, replaced: replaced, unconfirmed: unconfirmed))
+            } else if let unconfirmed {
+                overlay = .notice(Notice(title: "\(request.name): outcome unknown", lines: [unconfirmed, "tenant \(request.tenant), \(request.resource)",
+                                                                                       "Check what the screens show before doing it again."], failed: true))
+            }
             return [.refresh]
         case .failure(let error):
             flash = nil

@@ -21,6 +21,7 @@ public enum AppView {
         case .notice(let n): n.draw(into: &grid)
         case .command(let p): p.draw(into: &grid)
         case .filter(let p): p.draw(into: &grid)
+        case .secret(let s): s.draw(into: &grid)
         }
         return grid
     }
@@ -126,7 +127,7 @@ public enum AppView {
         let w = grid.width < 100 ? grid.width : min(grid.width - 4, 150)
         let inner = w - 4, colWidth = (inner - 2) / 2
         let commands = Commands.all.map { spec -> (String, String) in
-            (":" + spec.name + (spec.argument.map { $0 == .tenant ? " T" : " NAME" } ?? ""), spec.summary)
+            (":" + spec.name + (spec.argument.map { ($0 == .tenant ? " T" : " NAME") } .map { spec.optional ? " [\($0.dropFirst())]" : $0 } ?? ""), spec.summary)
         }
         let half = (commands.count + 1) / 2
         let off = (screen + global).filter { $0.disabled != nil && $0.hint != nil }

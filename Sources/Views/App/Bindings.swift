@@ -11,6 +11,8 @@ public enum Action: Hashable, Sendable {
     case nextPane
     case filter, command, help, quit, refresh, repaint
     case throttle, budget
+    /// The keys screen of the tenant; a key's create, rotate and revoke.
+    case keys, create, rotate, revoke
 }
 
 public struct Binding: Sendable {

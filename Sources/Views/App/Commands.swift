@@ -4,6 +4,9 @@ import Backends
 /// command line completes from it and `?` lists it.
 public enum ConsoleCommand: Equatable, Sendable {
     case tenant(TenantID)
+    /// nil: the tenant of the current screen.
+    case keys(TenantID?)
+    case expiring
     case noisy
     case overview
     case theme(String)
@@ -20,10 +23,14 @@ public enum Commands {
         public let aliases: [String]
         public let argument: Argument?
         public let summary: String
+        /// The argument may be left out.
+        public var optional = false
     }
 
     public static let all: [Spec] = [
         Spec(name: "tenant", aliases: ["t"], argument: .tenant, summary: "a tenant in detail"),
+        Spec(name: "keys", aliases: ["k"], argument: .tenant, summary: "a tenant's API keys", optional: true),
+        Spec(name: "expiring", aliases: [], argument: nil, summary: "keys expiring ≤7d or in grace"),
         Spec(name: "noisy", aliases: ["top"], argument: nil, summary: "tenants by share of requests"),
         Spec(name: "overview", aliases: ["o", "home"], argument: nil, summary: "every tenant"),
         Spec(name: "theme", aliases: [], argument: .theme, summary: "another theme"),
@@ -48,18 +55,23 @@ public enum Commands {
             if let extra = args.first { return .failure(CommandError(":\(spec.name) takes no argument; got \(SafeText.quoted(extra))")) }
             switch spec.name {
             case "noisy": return .success(.noisy)
+            case "expiring": return .success(.expiring)
             case "overview": return .success(.overview)
             case "help": return .success(.help)
             default: return .success(.quit)
             }
         }
+        if args.isEmpty, spec.optional, spec.name == "keys" { return .success(.keys(nil)) }
         guard args.count == 1 else {
             let what = argument == .tenant ? "a tenant id, e.g. :tenant acme" : argument == .theme ? "a theme name, e.g. :theme mono" : "a context name"
             return .failure(CommandError(args.isEmpty ? ":\(spec.name) needs \(what)" : ":\(spec.name) takes one argument; got \(args.count)"))
         }
         switch argument {
         case .tenant:
-            do throws(ValidationError) { return .success(.tenant(try TenantID(args[0]))) } catch {
+            do throws(ValidationError) {
+                let t = try TenantID(args[0])
+                return .success(spec.name == "keys" ? .keys(t) : .tenant(t))
+            } catch {
                 return .failure(CommandError(error.description))
             }
         case .theme: return .success(.theme(args[0]))

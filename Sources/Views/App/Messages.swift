@@ -65,4 +65,6 @@ public enum Effect: Sendable {
     case theme(String)
     /// Switch to another context of the config file; `.contextChanged` or `.refused`.
     case context(String)
+    /// Put text on the terminal's clipboard (OSC 52): a new key's secret, at the operator's `y`.
+    case copy(String)
 }

@@ -37,4 +37,5 @@ public enum Overlay: Sendable {
     case notice(Notice)
     case command(CommandPrompt)
     case filter(FilterPrompt)
+    case secret(SecretNotice)
 }

@@ -8,12 +8,14 @@ public enum Feed: Hashable, Sendable {
     case keys(TenantID)
     case recentAudit(TenantID)
     case usage(TenantID)
+    /// Keys across the fleet that expire within 7 days or are in grace.
+    case expiringKeys
 
     public enum Store: String, Sendable { case redis, clickhouse }
 
     public var store: Store {
         switch self {
-        case .fleet, .tenant, .keys: .redis
+        case .fleet, .tenant, .keys, .expiringKeys: .redis
         case .recentAudit, .usage: .clickhouse
         }
     }
@@ -23,7 +25,7 @@ public enum Feed: Hashable, Sendable {
     public func interval(refresh: Double) -> Double {
         switch self {
         case .fleet, .tenant: refresh
-        case .keys: max(refresh, 5)
+        case .keys, .expiringKeys: max(refresh, 5)
         case .recentAudit: max(refresh, 2)
         case .usage: max(refresh, 30)
         }
@@ -37,6 +39,7 @@ public enum Loaded: Sendable {
     case keys([APIKey], at: Double)
     case audit([AuditEvent], at: Double)
     case usage(UsageReport, at: Double)
+    case expiring([ExpiringKey], at: Double)
 }
 
 /// One tenant read fresh, with the console's own request-rate samples of it.
@@ -99,6 +102,7 @@ public enum ScreenReply: Sendable {
     case effect(Effect)
     case open(any Screen)
     case dialog(FormDialog)
+    case notice(Notice)
 }
 
 /// One screen of the console: its state, its bindings, the live data it needs, how it draws.
@@ -122,6 +126,8 @@ public protocol Screen: Sendable {
     func summary(_ env: ScreenEnv) -> [(String, Role)]
     /// The footer's right corner, e.g. `12/40`.
     func position(_ env: ScreenEnv) -> String?
+    /// The tenant the screen is about, if one: `:keys` with no tenant means this one.
+    var subject: TenantID? { get }
     func draw(into grid: inout Grid, area: Rect, _ env: ScreenEnv)
 }
 
@@ -132,4 +138,5 @@ extension Screen {
     public var canFilter: Bool { false }
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] { [] }
     public func position(_ env: ScreenEnv) -> String? { nil }
+    public var subject: TenantID? { nil }
 }

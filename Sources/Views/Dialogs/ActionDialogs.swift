@@ -26,7 +26,7 @@ public enum ActionDialogs {
                 try ActionRequest.throttleClear(id, route: v[0])
             },
             build: { v throws(ValidationError) in try ActionRequest.throttle(id, route: v[0], limit: v[1], for: v[2], reason: v[3]) },
-            explain: { request in explainThrottle(request, states: states, now: now) })
+            explain: { v in (try? ActionRequest.throttle(id, route: v[0], limit: v[1], for: v[2], reason: v[3])).map { explainThrottle($0, states: states, now: now) } })
     }
 
     static func explainThrottle(_ request: ActionRequest, states: [Route: WindowState], now: Double) -> String {
@@ -53,15 +53,16 @@ public enum ActionDialogs {
         } else {
             notes.append(("\(id) has no budget for this month: a raise has nothing to raise", .warn))
         }
-        let base = t.budget?.value?.budget.limit
+        let base = t.budget?.value?.budget.limit, effective = t.budget?.value?.effectiveLimit
         return FormDialog(
             title: "raise the budget of \(id)", submitLabel: "raise", notes: notes,
             fields: [FormDialog.Field("limit", hint: "tokens, e.g. 75M"),
                      FormDialog.Field("for", "24h", hint: "24h, 3d"),
                      FormDialog.Field("reason", hint: "why: goes to the audit log", limit: 500)],
-            build: { v throws(ValidationError) in try ActionRequest.budgetRaise(id, limit: v[0], for: v[1], reason: v[2]) },
-            explain: { request in
-                guard case .budgetRaise(_, let limit, let duration, _) = request else { return "" }
+            build: { v throws(ValidationError) in try ActionRequest.budgetRaise(id, limit: v[0], for: v[1], reason: v[2], above: effective) },
+            explain: { v in
+                guard case .budgetRaise(_, let limit, let duration, _)? = try? ActionRequest.budgetRaise(id, limit: v[0], for: v[1], reason: v[2], above: effective)
+                else { return nil }
                 let until = Format.when(Int64(now) + duration, now: now)
                 return "the budget limit of \(id) becomes \(Format.count(limit)) tokens until \(until)"
                     + (base.map { ", then \(Format.count($0)) again" } ?? "")

@@ -38,11 +38,14 @@ public struct FormDialog: Sendable {
     public private(set) var error: String?
     public let alternate: Alternate?
     let build: @Sendable ([String]) throws(ValidationError) -> ActionRequest
-    let explain: @Sendable (ActionRequest) -> String
+    /// What submitting the values would do, in plain words; nil while they say nothing yet. It
+    /// does not wait for a confirmation field: people read it before they confirm.
+    let explain: @Sendable ([String]) -> String?
 
-    public init(title: String, submitLabel: String, notes: [(String, Role)], fields: [Field], alternate: Alternate? = nil,
+    /// `focus`: the field the cursor starts in; by default the first empty one.
+    public init(title: String, submitLabel: String, notes: [(String, Role)], fields: [Field], alternate: Alternate? = nil, focus: Int? = nil,
                 build: @escaping @Sendable ([String]) throws(ValidationError) -> ActionRequest,
-                explain: @escaping @Sendable (ActionRequest) -> String) {
+                explain: @escaping @Sendable ([String]) -> String?) {
         self.title = title
         self.submitLabel = submitLabel
         self.notes = notes
@@ -50,13 +53,13 @@ public struct FormDialog: Sendable {
         self.alternate = alternate
         self.build = build
         self.explain = explain
-        focus = fields.firstIndex { $0.editor.text.isEmpty } ?? 0
+        self.focus = focus ?? fields.firstIndex { $0.editor.text.isEmpty } ?? 0
     }
 
     public var values: [String] { fields.map(\.editor.text) }
 
-    /// What submitting would do, in plain words, or nil while the fields are not valid.
-    public var preview: String? { (try? build(values)).map(explain) }
+    /// What submitting would do, in plain words, or nil while the fields say nothing yet.
+    public var preview: String? { explain(values) }
 
     public mutating func handle(_ key: Key) -> Outcome {
         switch key {
@@ -115,6 +118,6 @@ public struct FormDialog: Sendable {
         }
         y += 1
         for line in message where y < bottom { grid.put(line, x: x0, y: y, role: .error, maxWidth: w - 4); y += 1 }
-        for line in preview where y < bottom && message.isEmpty { grid.put(line, x: x0, y: y, role: .good, maxWidth: w - 4); y += 1 }
+        for line in preview where y < bottom { grid.put(line, x: x0, y: y, role: .good, maxWidth: w - 4); y += 1 }
     }
 }

@@ -5,6 +5,7 @@ import Backends
 /// audit events. Opened with Enter on a fleet row or `:tenant T`.
 public struct TenantDetailScreen: Screen {
     public let tenant: TenantID
+    public var subject: TenantID? { tenant }
     public private(set) var detail: TenantDetail?
     public private(set) var keys: [APIKey]?
     public private(set) var audit: [AuditEvent]?
@@ -46,6 +47,7 @@ public struct TenantDetailScreen: Screen {
                     hint: "throttle", disabled: noState ?? env.refusal(.throttleSet, tenant)),
             Binding([.char("b")], .budget, "raise the budget", hint: "budget",
                     disabled: budgetOff ?? env.refusal(.budgetRaise, tenant)),
+            Binding([.char("k")], .keys, "the tenant's API keys", hint: "keys"),
         ]
     }
 
@@ -63,6 +65,7 @@ public struct TenantDetailScreen: Screen {
             if let state { return [.dialog(ActionDialogs.throttle(state, route: selectedRoute, now: env.now))] }
         case .budget:
             if let state { return [.dialog(ActionDialogs.budget(state, now: env.now))] }
+        case .keys: return [.open(KeysScreen(tenant))]
         default: break
         }
         return []

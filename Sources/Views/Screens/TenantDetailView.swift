@@ -203,9 +203,9 @@ enum TenantDetailView {
         let expiring = keys.filter { $0.state(at: env.now).isUsable && $0.expiresAt > 0 }.min { $0.expiresAt < $1.expiresAt }
         if let k = expiring {
             let left = Double(k.expiresAt) - env.now
-            let warn = left <= 86_400 ? "⚠1d" : left <= 3 * 86_400 ? "⚠3d" : left <= 7 * 86_400 ? "⚠7d" : ""
-            let role: Role = left <= 86_400 ? .bad : left <= KeyCounts.expiryWarning ? .warn : .dim
-            cx += grid.put(" · next expiry \(k.id) in \(Format.duration(left)) \(warn)", x: cx, y: y, role: role, maxWidth: x + width - cx - 1)
+            let warn = KeyWarning(left)
+            cx += grid.put(" · next expiry \(k.id) in \(Format.duration(left)) \(warn?.mark ?? "")", x: cx, y: y, role: warn?.role ?? .dim,
+                           maxWidth: x + width - cx - 1)
             grid.put(" " + SafeText.quoted(k.label, limit: 24), x: cx, y: y, role: .dim, maxWidth: x + width - cx - 1)
         }
     }

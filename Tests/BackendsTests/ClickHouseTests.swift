@@ -166,15 +166,82 @@ struct AuditFollowTests {
         try await a.insert([ClickHouseAuditTests.event("acme", "a", ts: 1_795_800_000), ClickHouseAuditTests.event("acme", "b", ts: 1_795_800_001)])
         let initial = try await a.audit(AuditQuery(tenant: acme, limit: 10))
         var follower = AuditFollower(AuditQuery(tenant: acme, limit: 2))
-        follower.start(after: initial)
-        #expect(try await follower.poll(a).isEmpty)
+        let now = SystemClock().now()
+        follower.start(after: initial, now: now)
+        #expect(try await follower.poll(a, now: now).isEmpty)
         // Late arrival in the cursor's second, a duplicate delivery, newer events, another tenant.
         try await a.insert([ClickHouseAuditTests.event("acme", "c", ts: 1_795_800_001), ClickHouseAuditTests.event("acme", "b", ts: 1_795_800_001),
                             ClickHouseAuditTests.event("acme", "d", ts: 1_795_800_002), ClickHouseAuditTests.event("acme", "e", ts: 1_795_800_003),
                             ClickHouseAuditTests.event("acme", "f", ts: 1_795_800_004), ClickHouseAuditTests.event("globex", "g", ts: 1_795_800_005)])
-        let next = try await follower.poll(a)
+        let next = try await follower.poll(a, now: now)
         #expect(next.map(\.eventID) == ["c", "d", "e", "f"])
-        #expect(try await follower.poll(a).isEmpty)
+        #expect(try await follower.poll(a, now: now).isEmpty)
+    }
+
+    /// A gateway whose clock runs ten minutes fast: its row is shown, once, and the real events
+    /// after it still appear.
+    @Test func aRowDatedAheadDoesNotBlindTheFollow() async throws {
+        let a = try await ClickHouseAuditTests.audit("tollgate_t9")
+        let acme = try TenantID("acme")
+        let now = SystemClock().now(), t = Int64(now)
+        try await a.insert([ClickHouseAuditTests.event("acme", "past", ts: t - 10)])
+        var follower = AuditFollower(AuditQuery(tenant: acme, limit: 50))
+        follower.start(after: try await a.audit(AuditQuery(tenant: acme, limit: 50)), now: now)
+        try await a.insert([ClickHouseAuditTests.event("acme", "ahead", ts: t + 600)])
+        let first = try await follower.poll(a, now: now)
+        #expect(first.map(\.eventID) == ["ahead"] && first[0].isAhead(of: now))
+        try await a.insert([ClickHouseAuditTests.event("acme", "real-1", ts: t + 1), ClickHouseAuditTests.event("acme", "real-2", ts: t + 2)])
+        let later = try await follower.poll(a, now: now + 3)
+        #expect(later.map(\.eventID) == ["real-1", "real-2"], "the real events after the row dated ahead still appear")
+        #expect(try await follower.poll(a, now: now + 4).isEmpty, "and the row dated ahead is not shown twice")
+        #expect(try await follower.poll(a, now: now + 700).isEmpty, "nor when the clock reaches it")
+    }
+
+    /// Paging back by (ts, ts_ms, event_id) skips nothing of a second shared by a page boundary;
+    /// a prefix filter matches literally.
+    @Test func pagingBackAndPrefixFilters() async throws {
+        let a = try await ClickHouseAuditTests.audit("tollgate_t10")
+        let acme = try TenantID("acme")
+        var rows: [AuditEvent] = []
+        for i in 0..<9 {
+            var e = ClickHouseAuditTests.event("acme", "e\(i)", ts: 1_795_800_000 + Int64(i / 3))   // three rows a second
+            e.action = i % 2 == 0 ? "key.rotate" : "key%_x"
+            rows.append(e)
+        }
+        var other = ClickHouseAuditTests.event("acme-eu", "other", ts: 1_795_800_001)
+        other.action = "key.rotate"
+        try await a.insert(rows + [other])
+        var seen: [String] = []
+        var q = AuditQuery(tenant: acme, limit: 4)
+        while true {
+            let page = try await a.audit(q)
+            seen += page.map(\.eventID)
+            guard page.count == q.limit, let last = page.last else { break }
+            q.olderThan = AuditCursor(last)
+        }
+        #expect(seen.count == 9 && Set(seen) == Set(rows.map(\.eventID)), "every row once, none of acme-eu: \(seen)")
+        let keyPrefix = try AuditQuery.typed(acme, action: "key.*", now: 1_795_900_000)
+        #expect(try await a.audit(keyPrefix).count == 5, "key.* is a literal prefix: key%_x does not match")
+        let wildcard = try AuditQuery.typed(acme, action: "key%*", now: 1_795_900_000)
+        #expect(try await a.audit(wildcard).map(\.action).allSatisfy { $0 == "key%_x" })
+        let injected = try AuditQuery.typed(acme, action: "' OR 1=1 --*", now: 1_795_900_000)
+        #expect(try await a.audit(injected).isEmpty)
+    }
+
+    @Test(arguments: [("outcome", "ok", "must be one of success, denied, error"), ("since", "9999999999", "what ClickHouse's DateTime holds"),
+                      ("until", "1969-12-31T23:59:59Z", "must be"), ("action", "k*y", "a prefix ending in *")])
+    func badFiltersAreRefusedByName(_ field: String, _ value: String, _ rule: String) throws {
+        let acme = try TenantID("acme")
+        #expect {
+            switch field {
+            case "outcome": _ = try AuditQuery.typed(acme, outcome: value, now: 1_795_800_000)
+            case "since": _ = try AuditQuery.typed(acme, since: value, now: 1_795_800_000)
+            case "until": _ = try AuditQuery.typed(acme, until: value, now: 1_795_800_000)
+            default: _ = try AuditQuery.typed(acme, action: value, now: 1_795_800_000)
+            }
+        } throws: { error in
+            "\(error)".contains("invalid \(field) ") && "\(error)".contains(rule)
+        }
     }
 }
 
@@ -258,5 +325,27 @@ struct KeyUsageTests {
         #expect(t.perMinute.reduce(0) { $0 + $1.requests } == 4)
         let k1 = try await usage.usage(tenant: TenantID("acme"), key: KeyID("k1"))
         #expect(k1.lastHour.requests == 3 && k1.lastHour.errors == 1 && k1.lastDay.requests == 4)
+    }
+
+    /// Errors split into 4xx, 429 and 5xx; latency quantiles; per key and route.
+    @Test func errorClassesLatencyAndKeysByRoute() async throws {
+        let audit = try await ClickHouseAuditTests.audit("tollgate_t11")
+        let now: Int64 = 1_795_800_030
+        // (seconds ago, key, route, status, latency ms)
+        let rows: [(Int64, String, String, Int, Int)] = [
+            (10, "k1", "chat", 200, 100), (11, "k1", "chat", 200, 200), (12, "k1", "chat", 404, 300), (13, "k1", "chat", 429, 400),
+            (14, "k1", "embeddings", 503, 2_000), (15, "k2", "chat", 200, 50), (7_200, "k2", "chat", 401, 10),
+        ]
+        let values = rows.map { r in "('acme', toDateTime(\(now - r.0)), \(SQL.literal(r.1)), \(SQL.literal(r.2)), \(r.3), 1, 1, \(r.4))" }
+        _ = try await audit.client.execute("INSERT INTO tollgate_t11.key_usage VALUES " + values.joined(separator: ", "))
+        let usage = try ClickHouseUsage(client: audit.client, database: "tollgate_t11", clock: FixedClock(Double(now)))
+        let r = try await usage.usage(tenant: TenantID("acme"), key: nil)
+        #expect(r.lastHour.clientErrors == 1 && r.lastHour.denials == 1 && r.lastHour.serverErrors == 1 && r.lastHour.errors == 3)
+        #expect(r.lastDay.clientErrors == 2, "the 401 of two hours ago counts in the day only")
+        #expect(r.lastHour.p50.map { $0 >= 100 && $0 <= 300 } == true && r.lastHour.p95.map { $0 >= 400 } == true)
+        let chat = try #require(r.rows.first { $0.key == "k1" && $0.route == "chat" })
+        #expect(chat.lastHour.requests == 4 && chat.lastHour.clientErrors == 1 && chat.lastHour.denials == 1)
+        #expect(r.rows.map { "\($0.key) \($0.route)" } == ["k1 chat", "k2 chat", "k1 embeddings"], "busiest first")
+        #expect(r.perMinute.reduce(0) { $0 + $1.serverErrors } == 1)
     }
 }

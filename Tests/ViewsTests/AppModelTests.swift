@@ -32,7 +32,7 @@ import Testing
         h.type(":tenant acme")
         h.press(.enter)
         let acme = try TenantID("acme")
-        #expect(h.app.needs == [.tenant(acme), .keys(acme), .recentAudit(acme), .usage(acme)])
+        #expect(h.app.needs == [.tenant(acme), .keys(acme), .recentAudit(acme), .usage(acme, nil)])
         var noClickHouse = try await Harness(width: 100, height: 30, session: Harness.session(audit: nil))
         noClickHouse.type(":tenant acme")
         noClickHouse.press(.enter)

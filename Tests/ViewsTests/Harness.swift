@@ -16,6 +16,8 @@ struct Harness {
     private(set) var performed: [ActionRequest] = []
     /// Effects other than arrangements and actions.
     private(set) var effects: [Effect] = []
+    /// One-off reads asked for (older audit pages); `load()` answers them.
+    private var pendingReads: [Feed] = []
 
     static func session(role: Operator.Role = .admin, readonly: Bool = false, audit: String? = "demo audit") -> SessionInfo {
         SessionInfo(context: "demo", source: "demo (seed 42)",
@@ -32,9 +34,11 @@ struct Harness {
         try await load()
     }
 
-    /// Answers every feed the current screen needs, once.
+    /// Answers every feed the current screen needs, and the one-off reads asked for, once.
     mutating func load() async throws {
-        for feed in app.needs.sorted(by: { "\($0)" < "\($1)" }) {
+        let reads = pendingReads
+        pendingReads = []
+        for feed in app.needs.sorted(by: { "\($0)" < "\($1)" }) + reads {
             let data: Loaded
             switch feed {
             case .fleet:
@@ -50,7 +54,9 @@ struct Harness {
                 data = .tenant(TenantDetail(state: try await gateway.tenant(id), takenAt: Self.instant, series: history.series(id, now: Self.instant)))
             case .keys(let id): data = .keys(try await gateway.keys(of: id), at: Self.instant)
             case .recentAudit(let id): data = .audit(try await gateway.audit(AuditQuery(tenant: id, limit: 50)), at: Self.instant)
-            case .usage(let id): data = .usage(try await gateway.usage(tenant: id, key: nil), at: Self.instant)
+            case .usage(let id, let key): data = .usage(try await gateway.usage(tenant: id, key: key), at: Self.instant)
+            case .auditFollow(let q): data = .auditTail(try await gateway.audit(q), initial: true, at: Self.instant)
+            case .auditPage(let q): data = .audit(try await gateway.audit(q), at: Self.instant)
             case .expiringKeys: data = .expiring(try await gateway.expiringKeys(within: KeyCounts.expiryWarning), at: Self.instant)
             }
             send(.loaded(feed, data))
@@ -63,6 +69,7 @@ struct Harness {
             let e = queue.removeFirst()
             switch e {
             case .arrange(let digest, let spec): queue += app.update(.arranged(FleetArrangement.build(digest, spec, now: Self.instant)))
+            case .readOnce(let feed): pendingReads.append(feed)
             case .perform(let r): performed.append(r)
             default: effects.append(e)
             }

@@ -68,10 +68,20 @@ public enum SQLSchema {
         var conditions = ["tenant_id = \(SQL.literal(q.tenant.rawValue))"]
         if let since = q.since { conditions.append("ts >= toDateTime(\(SQL.literal(since)))") }
         if let before = q.before { conditions.append("ts < toDateTime(\(SQL.literal(before)))") }
-        if let a = q.action { conditions.append("action = \(SQL.literal(a))") }
+        if let c = q.olderThan {
+            // The primary key's range first, then the rows of its second that sort before it.
+            let t = "toDateTime(\(SQL.literal(c.ts)))"
+            conditions.append("ts <= \(t) AND (ts < \(t) OR ts_ms < \(c.ms) OR (ts_ms = \(c.ms) AND event_id < \(SQL.literal(c.eventID))))")
+        }
+        if let p = q.actionPrefix {
+            if !p.isEmpty { conditions.append("position(action, \(SQL.literal(p))) = 1") }
+        } else if let a = q.action {
+            conditions.append("action = \(SQL.literal(a))")
+        }
         if let a = q.actor { conditions.append("actor = \(SQL.literal(a))") }
         if let o = q.outcome { conditions.append("outcome = \(SQL.literal(o))") }
         if let g = q.grep { conditions.append("position(detail, \(SQL.literal(g))) > 0") }
+        if let id = q.eventID { conditions.append("event_id = \(SQL.literal(id))") }
         return """
         SELECT tenant_id, toUInt32(ts) AS ts, ts_ms, event_id, actor, actor_type, action, resource, outcome, ip, request_id, detail
         FROM \(database).audit_log

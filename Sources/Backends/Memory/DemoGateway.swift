@@ -94,7 +94,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
         guard let t = tenants.first(where: { $0.id == query.tenant }) else { throw .notFound("tenant \(query.tenant)") }
         let now = Int64(clock.now().rounded(.down))
         var out: [AuditEvent] = []
-        var second = min(now, (query.before ?? now + 1) - 1)
+        var second = min(now, (query.before ?? now + 1) - 1, query.olderThan?.ts ?? now)
         let floor = max(query.since ?? (now - 7 * 86_400), now - 7 * 86_400)
         let chance = min(0.9, 0.02 + t.weight * 6)
         while second >= floor && out.count < query.limit {
@@ -116,27 +116,48 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
         let seriesStart = now / 60 * 60 - 59 * 60
         let share = key == nil ? 1 : 1 / Double(max(1, t.keys.count))
         let denyShare = t.routes.contains { $0.policy.limit < Int($0.rate * Double($0.policy.window)) } ? 0.2 : 0
-        func minute(_ start: Int64) -> UsageTotals {
-            let wobble = 0.6 + 0.8 * unit(stableHash(seed, [t.id.rawValue, "usage"], [start]))
+        func minute(_ start: Int64, share: Double, salt: String) -> UsageTotals {
+            let wobble = 0.6 + 0.8 * unit(stableHash(seed, [t.id.rawValue, "usage", salt], [start]))
             var m = UsageTotals()
             m.requests = Int(t.routes.reduce(0) { $0 + $1.rate } * 60 * wobble * share)
             m.denials = Int(Double(m.requests) * denyShare)
-            m.errors = m.denials + m.requests / 40
+            m.clientErrors = m.requests / 60
+            m.serverErrors = m.requests / 200
+            m.errors = m.denials + m.clientErrors + m.serverErrors
             m.tokensIn = m.requests * 300
             m.tokensOut = m.requests * 120
+            m.p50 = m.requests > 0 ? 180 + 120 * wobble : nil
+            m.p95 = m.requests > 0 ? 900 + 600 * wobble : nil
             return m
         }
-        let perMinute = (0..<60).map { minute(seriesStart + Int64($0) * 60) }
-        func sum(_ ms: [UsageTotals]) -> UsageTotals {
-            ms.reduce(into: UsageTotals()) { a, m in
-                a.requests += m.requests; a.errors += m.errors; a.denials += m.denials; a.tokensIn += m.tokensIn; a.tokensOut += m.tokensOut
+        func sum(_ ms: [UsageTotals], times: Int = 1) -> UsageTotals {
+            var a = ms.reduce(into: UsageTotals()) { a, m in
+                a.requests += m.requests; a.errors += m.errors; a.denials += m.denials; a.clientErrors += m.clientErrors
+                a.serverErrors += m.serverErrors; a.tokensIn += m.tokensIn; a.tokensOut += m.tokensOut
+            }
+            (a.requests, a.errors, a.denials, a.clientErrors, a.serverErrors, a.tokensIn, a.tokensOut) =
+                (a.requests * times, a.errors * times, a.denials * times, a.clientErrors * times, a.serverErrors * times, a.tokensIn * times, a.tokensOut * times)
+            let lat = ms.compactMap(\.p50)
+            a.p50 = lat.isEmpty ? nil : lat.reduce(0, +) / Double(lat.count)
+            let tail = ms.compactMap(\.p95)
+            a.p95 = tail.max()
+            return a
+        }
+        let perMinute = (0..<60).map { minute(seriesStart + Int64($0) * 60, share: share, salt: "") }
+        // Per key and route: the keys in use share the tenant's routes in proportion to their rates.
+        let keys = (key.map { k in t.keys.filter { $0.id == k } } ?? t.keys).filter { $0.state(at: clock.now()).isUsable }
+        let total = t.routes.reduce(0) { $0 + $1.rate }
+        var rows: [UsageRow] = []
+        for k in keys {
+            for r in t.routes where r.rate > 0 {
+                let part = share * r.rate / max(total, 0.0001) / Double(max(1, keys.count))
+                let minutes = (0..<60).map { minute(seriesStart + Int64($0) * 60, share: part, salt: k.id.rawValue + r.route.rawValue) }
+                rows.append(UsageRow(key: k.id.rawValue, route: r.route.rawValue, lastHour: sum(minutes), lastDay: sum(minutes, times: 24)))
             }
         }
-        let hour = sum(perMinute)
-        var day = hour
-        (day.requests, day.errors, day.denials, day.tokensIn, day.tokensOut) =
-            (hour.requests * 24, hour.errors * 24, hour.denials * 24, hour.tokensIn * 24, hour.tokensOut * 24)
-        return UsageReport(tenant: id, key: key, lastHour: hour, lastDay: day, perMinute: perMinute, seriesStart: seriesStart)
+        rows.sort { ($0.lastDay.requests, $1.key, $1.route) > ($1.lastDay.requests, $0.key, $0.route) }
+        return UsageReport(tenant: id, key: key, lastHour: sum(perMinute), lastDay: sum(perMinute, times: 24), perMinute: perMinute,
+                           seriesStart: seriesStart, rows: Array(rows.prefix(200)))
     }
 
     // MARK: Actions

@@ -201,6 +201,9 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
 }
 
 extension BackendError {
+    /// The store did not answer (it may later): worth retrying.
+    public var isTransient: Bool { isTransport }
+
     /// The connection failed, before or after the request went out: it is dropped and made again.
     var isTransport: Bool {
         switch self {

@@ -75,6 +75,7 @@ final class EventLoop {
             case .repaint: previous = nil
             case .perform(let request): runtime.perform(request)
             case .copy(let text): driver.copy(text)
+            case .readOnce(let feed): runtime.readOnce(feed)
             case .arrange(let digest, let spec): runtime.arrange(digest, spec)
             case .theme(let name):
                 do {

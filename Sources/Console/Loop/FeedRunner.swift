@@ -14,7 +14,6 @@ final class FeedRunner {
     private let waiting = Pending()
     private let mailbox: Mailbox
     private let clock: any Clock
-    static let maxBackoff = 30.0
 
     init(mailbox: Mailbox, clock: any Clock) {
         self.mailbox = mailbox
@@ -37,6 +36,21 @@ final class FeedRunner {
             let interval = feed.interval(refresh: session.info.refresh)
             running[feed] = Self.start(feed, every: interval, read: read, mailbox: mailbox, epoch: mailbox.epoch, alarm: alarm, clock: clock,
                                        waiting: waiting)
+        }
+    }
+
+    /// Reads `feed` once, off this thread (a page of older rows); `done` runs after the result
+    /// is posted.
+    func readOnce(_ feed: Feed, _ session: ConsoleSession, done: @escaping @Sendable () -> Void) {
+        guard let read = reader(feed, session) else { done(); return }
+        let mailbox = self.mailbox, epoch = mailbox.epoch, clock = self.clock
+        Task.detached {
+            do throws(BackendError) {
+                mailbox.post(.loaded(feed, try await read()), epoch: epoch)
+            } catch {
+                mailbox.post(.failed(feed, error.description, at: clock.now()), epoch: epoch)
+            }
+            done()
         }
     }
 
@@ -90,7 +104,7 @@ final class FeedRunner {
             answered(generation)
             let now = clock.now()
             if failures > 0 {
-                await alarm.sleep(min(maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
+                await alarm.sleep(min(feed.maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
                 next = clock.now()
             } else {
                 next += interval
@@ -121,13 +135,48 @@ final class FeedRunner {
         case .recentAudit(let id):
             guard let audit = session.audit else { return nil }
             return { () throws(BackendError) in .audit(try await audit.audit(AuditQuery(tenant: id, limit: 50)), at: clock.now()) }
-        case .usage(let id):
+        case .usage(let id, let key):
             guard let usage = session.usage else { return nil }
-            return { () throws(BackendError) in .usage(try await usage.usage(tenant: id, key: nil), at: clock.now()) }
+            return { () throws(BackendError) in .usage(try await usage.usage(tenant: id, key: key), at: clock.now()) }
+        case .auditFollow(let query):
+            guard let audit = session.audit else { return nil }
+            let follow = Following(query, deliver: session.deliver)
+            return { () throws(BackendError) in try await follow.next(audit, now: clock.now()) }
+        case .auditPage(let query):
+            guard let audit = session.audit else { return nil }
+            return { () throws(BackendError) in .audit(try await audit.audit(query), at: clock.now()) }
         case .expiringKeys:
             let watch = session.keyWatch
             return { () throws(BackendError) in .expiring(try await watch.expiringKeys(within: KeyCounts.expiryWarning), at: clock.now()) }
         }
+    }
+}
+
+/// The state of one audit follow: its first read is the newest page, then each read is what
+/// arrived since (one range read of the tenant's newest rows).
+final class Following: Sendable {
+    private let state = Mutex<AuditFollower?>(nil)
+    private let query: AuditQuery
+    /// The spool's delivery: what this console did shows in its first read too.
+    private let deliver: (@Sendable () async -> Void)?
+
+    init(_ query: AuditQuery, deliver: (@Sendable () async -> Void)?) {
+        self.query = query
+        self.deliver = deliver
+    }
+
+    func next(_ audit: any AuditReading, now: Double) async throws(BackendError) -> Loaded {
+        if var follower = state.withLock({ $0 }) {
+            let fresh = try await follower.poll(audit, now: now)
+            state.withLock { $0 = follower }
+            return .auditTail(fresh, initial: false, at: now)
+        }
+        await deliver?()
+        let first = try await audit.audit(query)
+        var follower = AuditFollower(query)
+        follower.start(after: first, now: now)
+        state.withLock { $0 = follower }
+        return .auditTail(first, initial: true, at: now)
     }
 }
 

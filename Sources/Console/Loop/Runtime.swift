@@ -11,6 +11,7 @@ final class Runtime {
     private(set) var session: ConsoleSession
     let feeds: FeedRunner
     let arranger: Arranger
+    /// Actions and one-off reads under way.
     private let actionsInFlight = Counter()
     /// Builds the session of another context of the config file (`:ctx NAME`).
     private let makeSession: (String) throws -> ConsoleSession
@@ -31,6 +32,12 @@ final class Runtime {
     func refresh() { feeds.refresh() }
 
     func arrange(_ digest: FleetDigest, _ spec: ArrangeSpec) { arranger.submit(digest, spec) }
+
+    func readOnce(_ feed: Feed) {
+        let inFlight = actionsInFlight
+        inFlight.add(1)
+        feeds.readOnce(feed, session) { inFlight.add(-1) }
+    }
 
     /// The action through the action layer (which refuses, audits and spools); then the spool goes
     /// to ClickHouse, and the feeds read again so the change and its audit row show.

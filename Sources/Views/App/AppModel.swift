@@ -84,7 +84,7 @@ public struct AppModel: Sendable {
         switch data {
         case .fleet(let d): d.takenAt
         case .tenant(let d): d.takenAt
-        case .keys(_, let at), .audit(_, let at), .usage(_, let at), .expiring(_, let at): at
+        case .keys(_, let at), .audit(_, let at), .usage(_, let at), .expiring(_, let at), .auditTail(_, _, let at): at
         }
     }
 
@@ -143,10 +143,14 @@ public struct AppModel: Sendable {
             case .cancelled:
                 self.overlay = nil
                 flash = ("\(dialog.title): cancelled, nothing changed", false)
-            case .submit(let request):
+            case .submit(.action(let request)):
                 self.overlay = nil
                 flash = ("\(request.name) \(request.tenant): working…", false)
                 return [.perform(request)]
+            case .submit(let result):
+                self.overlay = nil
+                let env = self.env
+                return apply(nav.current.submitted(result, env))
             }
         case .command(var prompt):
             switch prompt.handle(key, history: history, sources: Commands.Sources(fleet: fleet, themes: session.themes, contexts: session.contexts)) {
@@ -188,10 +192,11 @@ public struct AppModel: Sendable {
         var named: TenantID?
         switch command {
         case .tenant(let id): named = id
-        case .keys(let id?): named = id
-        case .keys(nil):
+        case .keys(let id?), .audit(let id?), .usage(let id?, _): named = id
+        case .keys(nil), .audit(nil), .usage(nil, _):
             guard let current = nav.current.subject else {
-                prompt.error = ":keys needs a tenant id on this screen, e.g. :keys acme"
+                let name = line.split(separator: " ").first.map(String.init) ?? "keys"
+                prompt.error = ":\(name) needs a tenant id on this screen, e.g. :\(name) acme"
                 overlay = .command(prompt)
                 return []
             }
@@ -211,6 +216,10 @@ public struct AppModel: Sendable {
             if (nav.current as? TenantDetailScreen)?.tenant != id { return open(TenantDetailScreen(id)) }
         case .keys:
             if let id = named, (nav.current as? KeysScreen)?.tenant != id { return open(KeysScreen(id)) }
+        case .audit:
+            if let id = named, (nav.current as? AuditScreen)?.tenant != id { return open(AuditScreen(id)) }
+        case .usage(_, let key):
+            if let id = named { return open(UsageScreen(id, key: key)) }
         case .expiring:
             if !(nav.current is ExpiringScreen) { return open(ExpiringScreen()) }
         case .noisy:

@@ -13,6 +13,8 @@ public enum Action: Hashable, Sendable {
     case throttle, budget
     /// The keys screen of the tenant; a key's create, rotate and revoke.
     case keys, create, rotate, revoke
+    /// The audit screen and the usage screen; following, filters and search matches in the audit.
+    case audit, usage, pause, filterForm, nextMatch, previousMatch
 }
 
 public struct Binding: Sendable {

@@ -6,6 +6,8 @@ public enum ConsoleCommand: Equatable, Sendable {
     case tenant(TenantID)
     /// nil: the tenant of the current screen.
     case keys(TenantID?)
+    case audit(TenantID?)
+    case usage(TenantID?, KeyID?)
     case expiring
     case noisy
     case overview
@@ -30,6 +32,8 @@ public enum Commands {
     public static let all: [Spec] = [
         Spec(name: "tenant", aliases: ["t"], argument: .tenant, summary: "a tenant in detail"),
         Spec(name: "keys", aliases: ["k"], argument: .tenant, summary: "a tenant's API keys", optional: true),
+        Spec(name: "audit", aliases: ["a"], argument: .tenant, summary: "a tenant's audit log, followed", optional: true),
+        Spec(name: "usage", aliases: ["u"], argument: .tenant, summary: "key usage: :usage [T] [KEY]", optional: true),
         Spec(name: "expiring", aliases: [], argument: nil, summary: "keys expiring ≤7d or in grace"),
         Spec(name: "noisy", aliases: ["top"], argument: nil, summary: "tenants by share of requests"),
         Spec(name: "overview", aliases: ["o", "home"], argument: nil, summary: "every tenant"),
@@ -61,7 +65,18 @@ public enum Commands {
             default: return .success(.quit)
             }
         }
-        if args.isEmpty, spec.optional, spec.name == "keys" { return .success(.keys(nil)) }
+        if args.isEmpty, spec.optional {
+            switch spec.name {
+            case "audit": return .success(.audit(nil))
+            case "usage": return .success(.usage(nil, nil))
+            default: return .success(.keys(nil))
+            }
+        }
+        if spec.name == "usage", args.count == 2 {
+            do throws(ValidationError) { return .success(.usage(try TenantID(args[0]), try KeyID(args[1]))) } catch {
+                return .failure(CommandError(error.description))
+            }
+        }
         guard args.count == 1 else {
             let what = argument == .tenant ? "a tenant id, e.g. :tenant acme" : argument == .theme ? "a theme name, e.g. :theme mono" : "a context name"
             return .failure(CommandError(args.isEmpty ? ":\(spec.name) needs \(what)" : ":\(spec.name) takes one argument; got \(args.count)"))
@@ -70,7 +85,12 @@ public enum Commands {
         case .tenant:
             do throws(ValidationError) {
                 let t = try TenantID(args[0])
-                return .success(spec.name == "keys" ? .keys(t) : .tenant(t))
+                switch spec.name {
+                case "keys": return .success(.keys(t))
+                case "audit": return .success(.audit(t))
+                case "usage": return .success(.usage(t, nil))
+                default: return .success(.tenant(t))
+                }
             } catch {
                 return .failure(CommandError(error.description))
             }

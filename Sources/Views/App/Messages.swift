@@ -67,4 +67,6 @@ public enum Effect: Sendable {
     case context(String)
     /// Put text on the terminal's clipboard (OSC 52): a new key's secret, at the operator's `y`.
     case copy(String)
+    /// Read a feed once (a page of older audit events); comes back as `.loaded`.
+    case readOnce(Feed)
 }

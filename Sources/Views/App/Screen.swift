@@ -7,16 +7,30 @@ public enum Feed: Hashable, Sendable {
     case tenant(TenantID)
     case keys(TenantID)
     case recentAudit(TenantID)
-    case usage(TenantID)
+    /// A tenant's usage, or one key's.
+    case usage(TenantID, KeyID?)
+    /// The audit screen: the newest events that match, then what arrives (follow).
+    case auditFollow(AuditQuery)
+    /// One page of older events (read once, `Effect.readOnce`).
+    case auditPage(AuditQuery)
     /// Keys across the fleet that expire within 7 days or are in grace.
     case expiringKeys
+
+    /// The longest wait between attempts while the store fails: an open audit screen comes back
+    /// within seconds of ClickHouse answering again.
+    public var maxBackoff: Double {
+        switch self {
+        case .auditFollow, .recentAudit: 5
+        default: 30
+        }
+    }
 
     public enum Store: String, Sendable { case redis, clickhouse }
 
     public var store: Store {
         switch self {
         case .fleet, .tenant, .keys, .expiringKeys: .redis
-        case .recentAudit, .usage: .clickhouse
+        case .recentAudit, .usage, .auditFollow, .auditPage: .clickhouse
         }
     }
 
@@ -27,6 +41,7 @@ public enum Feed: Hashable, Sendable {
         case .fleet, .tenant: refresh
         case .keys, .expiringKeys: max(refresh, 5)
         case .recentAudit: max(refresh, 2)
+        case .auditFollow, .auditPage: 1   // a row shows within 2 s
         case .usage: max(refresh, 30)
         }
     }
@@ -40,6 +55,8 @@ public enum Loaded: Sendable {
     case audit([AuditEvent], at: Double)
     case usage(UsageReport, at: Double)
     case expiring([ExpiringKey], at: Double)
+    /// `.auditFollow`: the newest events, newest first (`initial`), then what arrived, oldest first.
+    case auditTail([AuditEvent], initial: Bool, at: Double)
 }
 
 /// One tenant read fresh, with the console's own request-rate samples of it.
@@ -128,6 +145,8 @@ public protocol Screen: Sendable {
     func position(_ env: ScreenEnv) -> String?
     /// The tenant the screen is about, if one: `:keys` with no tenant means this one.
     var subject: TenantID? { get }
+    /// What a form the screen opened gave back, other than an action (an audit filter).
+    mutating func submitted(_ result: FormResult, _ env: ScreenEnv) -> [ScreenReply]
     func draw(into grid: inout Grid, area: Rect, _ env: ScreenEnv)
 }
 
@@ -139,4 +158,5 @@ extension Screen {
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] { [] }
     public func position(_ env: ScreenEnv) -> String? { nil }
     public var subject: TenantID? { nil }
+    public mutating func submitted(_ result: FormResult, _ env: ScreenEnv) -> [ScreenReply] { [] }
 }

@@ -1,9 +1,16 @@
 import Backends
 
-/// A dialog that is a form over one of the request builders in Backends: the fields are what the
-/// builder takes, Enter runs the builder, and its error (naming the field and the rule) stays in
-/// the dialog with the field focused. While the fields are valid the dialog says in plain words
-/// what will happen. Pure state; the request goes to the app as an effect.
+/// What a form gives when it is submitted: an operator action for the action layer, or an audit
+/// query for the screen that asked (its filter).
+public enum FormResult: Equatable, Sendable {
+    case action(ActionRequest)
+    case auditQuery(AuditQuery)
+}
+
+/// A dialog that is a form over one of the builders in Backends (a request builder, the audit
+/// query's): the fields are what the builder takes, Enter runs the builder, and its error (naming
+/// the field and the rule) stays in the dialog with the field focused. The dialog says in plain
+/// words what submitting will do. Pure state; the result goes to the app.
 public struct FormDialog: Sendable {
     public struct Field: Sendable {
         /// The builder's name for it, as `ValidationError.field` names it.
@@ -26,7 +33,7 @@ public struct FormDialog: Sendable {
     }
 
     public enum Outcome: Sendable {
-        case editing, cancelled, submit(ActionRequest)
+        case editing, cancelled, submit(FormResult)
     }
 
     public let title: String
@@ -37,14 +44,22 @@ public struct FormDialog: Sendable {
     public private(set) var focus = 0
     public private(set) var error: String?
     public let alternate: Alternate?
-    let build: @Sendable ([String]) throws(ValidationError) -> ActionRequest
+    let build: @Sendable ([String]) throws(ValidationError) -> FormResult
     /// What submitting the values would do, in plain words; nil while they say nothing yet. It
     /// does not wait for a confirmation field: people read it before they confirm.
     let explain: @Sendable ([String]) -> String?
 
     /// `focus`: the field the cursor starts in; by default the first empty one.
+    /// A form over an action's request builder.
     public init(title: String, submitLabel: String, notes: [(String, Role)], fields: [Field], alternate: Alternate? = nil, focus: Int? = nil,
                 build: @escaping @Sendable ([String]) throws(ValidationError) -> ActionRequest,
+                explain: @escaping @Sendable ([String]) -> String?) {
+        self.init(title: title, submitLabel: submitLabel, notes: notes, fields: fields, alternate: alternate, focus: focus,
+                  result: { v throws(ValidationError) in .action(try build(v)) }, explain: explain)
+    }
+
+    public init(title: String, submitLabel: String, notes: [(String, Role)], fields: [Field], alternate: Alternate? = nil, focus: Int? = nil,
+                result build: @escaping @Sendable ([String]) throws(ValidationError) -> FormResult,
                 explain: @escaping @Sendable ([String]) -> String?) {
         self.title = title
         self.submitLabel = submitLabel
@@ -68,14 +83,14 @@ public struct FormDialog: Sendable {
         case .backTab, .up: focus = (focus + fields.count - 1) % fields.count
         case .enter: return submit(build)
         case let k where k == alternate?.key:
-            if let alternate { return submit(alternate.build) }
+            if let alternate { return submit { v throws(ValidationError) in .action(try alternate.build(v)) } }
         default:
             if fields[focus].editor.handle(key) { error = nil }
         }
         return .editing
     }
 
-    private mutating func submit(_ builder: @Sendable ([String]) throws(ValidationError) -> ActionRequest) -> Outcome {
+    private mutating func submit(_ builder: @Sendable ([String]) throws(ValidationError) -> FormResult) -> Outcome {
         do throws(ValidationError) {
             return .submit(try builder(values))
         } catch {

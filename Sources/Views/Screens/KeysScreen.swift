@@ -60,6 +60,8 @@ public struct KeysScreen: Screen {
             Binding([.char("r")], .rotate, "rotate the key (grace, then retired)", hint: "rotate",
                     disabled: none ?? env.refusal(.keyRotate, tenant) ?? rotateOff),
             Binding([.char("x")], .revoke, "revoke the key now", hint: "revoke", disabled: none ?? env.refusal(.keyRevoke, tenant) ?? revokeOff),
+            Binding([.char("u")], .usage, "the key's usage by route", hint: "usage",
+                    disabled: none ?? (env.session.auditStore == nil ? TenantDetailScreen.noAudit : nil)),
         ]
     }
 
@@ -82,6 +84,8 @@ public struct KeysScreen: Screen {
         case .open:
             if let k = selected(now: env.now) { return [.notice(KeyDialogs.detail(k, tenant: tenant, now: env.now))] }
         case .create: return [.dialog(KeyDialogs.create(tenant, now: env.now))]
+        case .usage:
+            if let k = selected(now: env.now) { return [.open(UsageScreen(tenant, key: k.id))] }
         case .rotate:
             if let k = selected(now: env.now) { return [.dialog(KeyDialogs.rotate(k, among: keys ?? [], tenant: tenant, now: env.now))] }
         case .revoke:

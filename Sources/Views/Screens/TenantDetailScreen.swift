@@ -18,7 +18,7 @@ public struct TenantDetailScreen: Screen {
     public init(_ tenant: TenantID) { self.tenant = tenant }
 
     public var title: String { "tenant \(tenant)" }
-    public var needs: Set<Feed> { [.tenant(tenant), .keys(tenant), .recentAudit(tenant), .usage(tenant)] }
+    public var needs: Set<Feed> { [.tenant(tenant), .keys(tenant), .recentAudit(tenant), .usage(tenant, nil)] }
 
     var state: TenantState? { detail?.state }
 
@@ -48,6 +48,8 @@ public struct TenantDetailScreen: Screen {
             Binding([.char("b")], .budget, "raise the budget", hint: "budget",
                     disabled: budgetOff ?? env.refusal(.budgetRaise, tenant)),
             Binding([.char("k")], .keys, "the tenant's API keys", hint: "keys"),
+            Binding([.char("a")], .audit, "the tenant's audit log, followed", hint: "audit", disabled: env.session.auditStore == nil ? Self.noAudit : nil),
+            Binding([.char("u")], .usage, "key usage by key and route", hint: "usage", disabled: env.session.auditStore == nil ? Self.noAudit : nil),
         ]
     }
 
@@ -66,6 +68,8 @@ public struct TenantDetailScreen: Screen {
         case .budget:
             if let state { return [.dialog(ActionDialogs.budget(state, now: env.now))] }
         case .keys: return [.open(KeysScreen(tenant))]
+        case .audit: return [.open(AuditScreen(tenant))]
+        case .usage: return [.open(UsageScreen(tenant))]
         default: break
         }
         return []
@@ -92,6 +96,8 @@ public struct TenantDetailScreen: Screen {
         budgetSamples.append((d.takenAt, b.used))
         budgetSamples.removeAll { d.takenAt - $0.at > Self.burnWindow }
     }
+
+    static let noAudit = "no ClickHouse configured: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL"
 
     /// The recent burn rate is measured over this much of what the screen saw.
     static let burnWindow = 300.0

@@ -232,7 +232,7 @@ enum TenantDetailView {
                      x: cx, y: y, role: .dim, maxWidth: x + width - cx - 1)
         }
         grid.put(Fit.text(" PER MIN", label), x: x, y: y + 1, role: .header)
-        let feed = Feed.usage(s.tenant)
+        let feed = Feed.usage(s.tenant, nil)
         guard env.session.auditStore != nil else {
             grid.put("key_usage per minute needs ClickHouse: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL", x: x + label + 1, y: y + 1, role: .dim, maxWidth: width - label - 2)
             return

@@ -129,7 +129,7 @@ import Testing
     @Test func badInputNamesTheValueAndTheRuleAndChangesNothing() async throws {
         var h = try await Harness(width: 120, height: 30)
         for (typed, message) in [("tenant Acme;DROP", "invalid tenant_id \"Acme;DROP\": must match"),
-                                 ("frobnicate", "unknown command \"frobnicate\": commands are tenant, keys, expiring, noisy"),
+                                 ("frobnicate", "unknown command \"frobnicate\": commands are tenant, keys, audit, usage, expiring, noisy"),
                                  ("tenant", ":tenant needs a tenant id"),
                                  ("noisy now", ":noisy takes no argument; got \"now\""),
                                  ("tenant nosuch", "no tenant \"nosuch\" among the 40 tenants"),

@@ -165,6 +165,49 @@ import Testing
         }
     }
 
+    /// acme's audit log.
+    func audit(_ h: inout Harness) async throws {
+        h.type(":audit acme")
+        h.press(.enter)
+        try await h.load()
+    }
+
+    @Test func auditScreen() async throws { try await each("audit") { try await audit(&$0) } }
+
+    @Test func auditSearchAndPause() async throws {
+        try await each("audit-search") { h in
+            try await audit(&h)
+            h.press(.char("/"))
+            h.type("denied")
+            h.press(.enter, .char("p"))
+        }
+    }
+
+    @Test func auditFilterDialog() async throws {
+        try await each("audit-filter") { h in
+            try await audit(&h)
+            h.press(.char("f"))
+            h.type("key.*")
+            h.press(.tab, .tab)
+            h.type("success")
+        }
+    }
+
+    @Test func auditEvent() async throws {
+        try await each("audit-event") { h in
+            try await audit(&h)
+            h.press(.char("j"), .enter)
+        }
+    }
+
+    @Test func usageOfATenant() async throws {
+        try await each("usage") { h in
+            h.type(":usage acme")
+            h.press(.enter)
+            try await h.load()
+        }
+    }
+
     @Test func failedActionNotice() async throws {
         try await each("notice") { h in
             let t = try TenantID("acme")

@@ -96,8 +96,7 @@ public struct AppModel: Sendable {
         if let overlay { return press(key, on: overlay) }
         let env = self.env
         let screen = nav.current.bindings(env)
-        let global = Bindings.global(canGoBack: !nav.back.isEmpty, canGoForward: !nav.forward.isEmpty,
-                                     canFilter: nav.current.canFilter, filtering: nav.current.filter != nil)
+        let global = Bindings.global(nav)
         guard let binding = Bindings.find(key, in: screen) ?? Bindings.find(key, in: global) else {
             flash = ("\(key.label) does nothing here; ? shows this screen's keys", true)
             return []
@@ -107,7 +106,7 @@ public struct AppModel: Sendable {
             return []
         }
         switch binding.action {
-        case .filter: overlay = .filter(FilterPrompt(nav.current.filter ?? ""))
+        case .filter: overlay = .filter(FilterPrompt(nav.current.filter ?? "", searching: nav.current.textFilter == .search))
         case .command: overlay = .command(CommandPrompt())
         case .help: overlay = .help
         case .quit: return [.quit]

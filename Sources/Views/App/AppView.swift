@@ -112,8 +112,7 @@ public enum AppView {
     }
 
     static func allBindings(_ app: AppModel, _ env: ScreenEnv) -> [Binding] {
-        app.nav.current.bindings(env) + Bindings.global(canGoBack: !app.nav.back.isEmpty, canGoForward: !app.nav.forward.isEmpty,
-                                                        canFilter: app.nav.current.canFilter, filtering: app.nav.current.filter != nil)
+        app.nav.current.bindings(env) + Bindings.global(app.nav)
     }
 
     // MARK: Help
@@ -122,8 +121,7 @@ public enum AppView {
     /// off. Generated from the same lists that bind the keys.
     static func drawHelp(_ app: AppModel, _ env: ScreenEnv, into grid: inout Grid) {
         let screen = app.nav.current.bindings(env)
-        let global = Bindings.global(canGoBack: !app.nav.back.isEmpty, canGoForward: !app.nav.forward.isEmpty,
-                                     canFilter: app.nav.current.canFilter, filtering: app.nav.current.filter != nil)
+        let global = Bindings.global(app.nav)
         let w = grid.width < 100 ? grid.width : min(grid.width - 4, 150)
         let inner = w - 4, colWidth = (inner - 2) / 2
         let commands = Commands.all.map { spec -> (String, String) in

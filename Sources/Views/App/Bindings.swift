@@ -50,11 +50,16 @@ public enum Bindings {
         ]
     }
 
-    /// The bindings of every screen, after the screen's own. `canFilter`: the screen has a table.
-    public static func global(canGoBack: Bool, canGoForward: Bool, canFilter: Bool, filtering: Bool) -> [Binding] {
-        [
-            Binding([.char("/")], .filter, "filter as you type (! negates)", hint: "filter",
-                    disabled: canFilter ? nil : "this screen has no table to filter"),
+    /// The bindings of every screen, after the screen's own.
+    public static func global(_ nav: Navigation) -> [Binding] {
+        let canGoBack = !nav.back.isEmpty, canGoForward = !nav.forward.isEmpty, filtering = nav.current.filter != nil
+        let slash = switch nav.current.textFilter {
+        case .none: Binding([.char("/")], .filter, "filter as you type", hint: "filter", disabled: "this screen has no table to filter")
+        case .filter: Binding([.char("/")], .filter, "filter as you type (! negates)", hint: "filter")
+        case .search: Binding([.char("/")], .filter, "search the loaded rows (highlights; n/N jump)", hint: "search")
+        }
+        return [
+            slash,
             Binding([.char(":")], .command, "command mode", hint: "cmd"),
             Binding([.escape, .char("h")], .back, filtering ? "clear the filter" : "back", hint: canGoBack || filtering ? (filtering ? "clear" : "back") : nil,
                     disabled: canGoBack || filtering ? nil : "this is the first screen"),

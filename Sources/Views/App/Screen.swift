@@ -122,6 +122,16 @@ public enum ScreenReply: Sendable {
     case notice(Notice)
 }
 
+/// What `/` does on a screen.
+public enum TextFilter: Sendable {
+    /// The screen has no table.
+    case none
+    /// The rows that do not match are hidden (`!` negates).
+    case filter
+    /// The matches are highlighted and `n`/`N` jump between them; nothing is hidden.
+    case search
+}
+
 /// One screen of the console: its state, its bindings, the live data it needs, how it draws.
 /// Pure: a screen never does I/O; it asks for it with replies.
 public protocol Screen: Sendable {
@@ -135,9 +145,10 @@ public protocol Screen: Sendable {
     mutating func receive(_ arrangement: FleetArrangement, _ env: ScreenEnv)
     /// The screen becomes the current one (opened, or reached again through history).
     mutating func appear(_ env: ScreenEnv) -> [ScreenReply]
-    /// The table filter (`/`), when the screen has a table: nil means no filter.
+    /// The text typed after `/`: nil means none.
     var filter: String? { get }
-    var canFilter: Bool { get }
+    /// What `/` does here: hide the rows that do not match, highlight the matches, or nothing.
+    var textFilter: TextFilter { get }
     mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply]
     /// The header's second line: what this screen is about, in a few facts.
     func summary(_ env: ScreenEnv) -> [(String, Role)]
@@ -154,7 +165,7 @@ extension Screen {
     public mutating func receive(_ arrangement: FleetArrangement, _ env: ScreenEnv) {}
     public mutating func appear(_ env: ScreenEnv) -> [ScreenReply] { [] }
     public var filter: String? { nil }
-    public var canFilter: Bool { false }
+    public var textFilter: TextFilter { .none }
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] { [] }
     public func position(_ env: ScreenEnv) -> String? { nil }
     public var subject: TenantID? { nil }

@@ -69,8 +69,13 @@ public struct CommandPrompt: Equatable, Sendable {
 /// the filter, Esc clears it.
 public struct FilterPrompt: Equatable, Sendable {
     public private(set) var editor: LineEditor
+    /// Searching highlights matches instead of hiding rows, and has no negation.
+    public let searching: Bool
 
-    public init(_ text: String) { editor = LineEditor(text, limit: 100) }
+    public init(_ text: String, searching: Bool = false) {
+        editor = LineEditor(text, limit: 100)
+        self.searching = searching
+    }
 
     public enum Outcome: Equatable, Sendable { case editing(changed: Bool), keep, clear }
 
@@ -89,7 +94,7 @@ public struct FilterPrompt: Equatable, Sendable {
     public func draw(into grid: inout Grid) {
         let y = grid.height - 1
         grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: .normal)
-        let help = "  Enter keep · Esc clear · ! negates"
+        let help = searching ? "  Enter keep (n/N jump) · Esc clear" : "  Enter keep · Esc clear · ! negates"
         let room = grid.width - 1 - help.count
         grid.put("/", x: 0, y: y, role: .accent)
         editor.draw(into: &grid, x: 1, y: y, width: max(2, room), role: .normal, focused: true)

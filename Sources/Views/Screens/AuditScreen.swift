@@ -141,7 +141,7 @@ public struct AuditScreen: Screen {
     // MARK: Search
 
     public var filter: String? { search }
-    public var canFilter: Bool { true }
+    public var textFilter: TextFilter { .search }
 
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] {
         search = text.flatMap { $0.isEmpty ? nil : $0 }

@@ -81,7 +81,7 @@ public struct FleetScreen: Screen {
     }
 
     public var filter: String? { table.spec.filter?.text }
-    public var canFilter: Bool { true }
+    public var textFilter: TextFilter { .filter }
 
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] {
         let f = text.flatMap(TenantFilter.init)

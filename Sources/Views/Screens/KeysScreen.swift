@@ -104,7 +104,7 @@ public struct KeysScreen: Screen {
         return []
     }
 
-    public var canFilter: Bool { true }
+    public var textFilter: TextFilter { .filter }
 
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] {
         filter = text.flatMap { $0.isEmpty ? nil : $0 }

@@ -109,7 +109,7 @@ public struct TenantDetailScreen: Screen {
     }
 
     public var filter: String? { routeFilter }
-    public var canFilter: Bool { true }
+    public var textFilter: TextFilter { .filter }
 
     public mutating func setFilter(_ text: String?, _ env: ScreenEnv) -> [ScreenReply] {
         routeFilter = text.flatMap { $0.isEmpty ? nil : $0 }

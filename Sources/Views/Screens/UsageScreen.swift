@@ -18,8 +18,9 @@ public struct UsageScreen: Screen {
     public var title: String { "usage \(tenant)" + (key.map { " \($0)" } ?? "") }
     public var needs: Set<Feed> { [.usage(tenant, key)] }
 
-    /// Above the per key and route table: totals (3 lines), the sparkline (4), a blank.
-    static let top = 9
+    /// Above the per key and route table: totals (3 lines) and a blank, the per-minute header,
+    /// requests, errors and the time axis, and a blank.
+    static let top = 10
 
     public func bindings(_ env: ScreenEnv) -> [Binding] {
         Bindings.table("row")
@@ -57,7 +58,6 @@ public struct UsageScreen: Screen {
         parts.append(("last hour: \(Format.count(h.requests)) requests", .normal))
         parts.append(("\(Format.count(h.clientErrors)) 4xx · \(Format.count(h.denials)) 429 · \(Format.count(h.serverErrors)) 5xx",
                       h.serverErrors > 0 ? .bad : h.denials > 0 ? .warn : .normal))
-        if let p50 = h.p50, let p95 = h.p95 { parts.append(("p50 \(Int(p50.rounded())) ms, p95 \(Int(p95.rounded())) ms", .normal)) }
         return parts
     }
 
@@ -120,8 +120,9 @@ public struct UsageScreen: Screen {
             return
         }
         let dim = env.isStale(.usage(tenant, key))
-        let nameWidth = min(40, max(12, area.width / 4))
-        let layout = ColumnSpec.layout(Self.figures, width: area.width - nameWidth - 3)
+        // The figures first, leaving a key and route room; the name column takes what they leave.
+        let layout = ColumnSpec.layout(Self.figures, width: area.width - 30)
+        let nameWidth = min(44, area.width - 2 - layout.reduce(0) { $0 + $1.1 + 1 })
         var y = area.y
         grid.fill(Rect(x: area.x, y: y, width: area.width, height: 1), role: .header)
         drawFigures(&grid, " TOTALS", nil, x: area.x, y: y, nameWidth: nameWidth, layout: layout, header: true)
@@ -129,23 +130,22 @@ public struct UsageScreen: Screen {
         drawFigures(&grid, " last day", r.lastDay, x: area.x, y: y + 2, nameWidth: nameWidth, layout: layout, header: false)
         y += 4
 
-        // Requests per minute: the bars, their scale, and a time axis under them.
-        let values = r.perMinute.map(\.requests)
+        // Per minute: requests and errors, each with its own scale, over one time axis.
         grid.fill(Rect(x: area.x, y: y, width: area.width, height: 1), role: .header)
-        grid.put(" REQUESTS PER MINUTE, LAST HOUR", x: area.x, y: y, role: .header)
-        let top = values.max() ?? 0
-        grid.put("scale: █ = \(Format.count(top))/min, ▁ ≤ \(Format.count(max(1, top / 8)))/min", x: area.x + 34, y: y, role: .header, maxWidth: area.width - 35)
-        let spark = Sparkline.text(values)
-        grid.put(spark, x: area.x + 2, y: y + 1, role: dim ? .dim : .accent)
-        func hm(_ t: Int64) -> String { String(CivilDate(epochSeconds: t).iso8601.dropFirst(11).prefix(5)) }
-        grid.put("└ " + hm(r.seriesStart), x: area.x + 2, y: y + 2, role: .dim)
-        grid.put(hm(r.seriesStart + 30 * 60), x: area.x + 2 + 28, y: y + 2, role: .dim)
-        grid.put(hm(r.seriesStart + 59 * 60) + " UTC ┘", x: area.x + 2 + 59 - 4, y: y + 2, role: .dim)
-        let errorsMinute = r.perMinute.map { $0.errors }
-        if errorsMinute.contains(where: { $0 > 0 }) {
-            grid.put("errors/min " + Sparkline.text(errorsMinute), x: area.x + 2 + 70, y: y + 1, role: .warn, maxWidth: area.width - 74)
+        grid.put(" PER MINUTE, LAST HOUR: REQUESTS (above) AND ERRORS", x: area.x, y: y, role: .header, maxWidth: area.width - 1)
+        func series(_ values: [Int], _ noun: String, _ unit: String, y: Int, role: Role) {
+            let top = values.max() ?? 0
+            grid.put(Sparkline.text(values), x: area.x + 2, y: y, role: dim ? .dim : role)
+            let scale = top == 0 ? "no \(noun)" : "█ = \(Format.count(top)) \(unit)"
+            grid.put(scale, x: area.x + 3 + values.count, y: y, role: top == 0 ? .dim : role, maxWidth: max(0, area.width - 4 - values.count))
         }
-        y += 4
+        series(r.perMinute.map(\.requests), "requests", "req/min", y: y + 1, role: .accent)
+        series(r.perMinute.map(\.errors), "errors", "err/min", y: y + 2, role: .warn)
+        func hm(_ t: Int64) -> String { String(CivilDate(epochSeconds: t).iso8601.dropFirst(11).prefix(5)) }
+        grid.put("└ " + hm(r.seriesStart), x: area.x + 2, y: y + 3, role: .dim)
+        grid.put(hm(r.seriesStart + 30 * 60), x: area.x + 2 + 28, y: y + 3, role: .dim)
+        grid.put(hm(r.seriesStart + 59 * 60) + " UTC ┘", x: area.x + 2 + 59 - 4, y: y + 3, role: .dim)
+        y += 5
 
         grid.fill(Rect(x: area.x, y: y, width: area.width, height: 1), role: .header)
         drawFigures(&grid, " BY KEY AND ROUTE, LAST DAY", nil, x: area.x, y: y, nameWidth: nameWidth, layout: layout, header: true)

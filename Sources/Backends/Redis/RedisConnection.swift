@@ -35,6 +35,9 @@ final class RedisConnection {
             throw .unavailable("redis \(SafeText.clean(address)): \(why)")
         }
         context = ctx
+        // Not inherited by a program this process starts: a socket still open in a child would
+        // keep the server's side of a connection we closed (after a timeout) alive.
+        _ = fcntl(ctx.pointee.fd, F_SETFD, FD_CLOEXEC)
         let commandTV = timeval(tv_sec: Int(timeouts.command), tv_usec: Int((timeouts.command.truncatingRemainder(dividingBy: 1)) * 1e6))
         redisSetTimeout(ctx, commandTV)
 

@@ -7,7 +7,7 @@ import TestSupport
 final class PrivateRedis {
     let port: Int32
     let dir: String
-    var process: Process?
+    var pid: pid_t?
 
     init() throws {
         port = try LoopbackSocket.freePort()
@@ -18,20 +18,14 @@ final class PrivateRedis {
     var url: RedisURL { RedisURL(endpoint: .tcp(host: "127.0.0.1", port: port)) }
 
     func start() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-        p.arguments = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        process = p
+        pid = try Child.spawn("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir])
     }
 
     func kill() {
-        guard let p = process else { return }
-        Glibc.kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        process = nil
+        guard let p = pid else { return }
+        Glibc.kill(p, SIGKILL)
+        Child.wait(p)
+        pid = nil
     }
 
     deinit {

@@ -10,8 +10,8 @@ struct ActionCommandTests {
     static let db = "tollgate_actions"
     static let spool = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-actions-\(getpid()).jsonl").path
 
-    static func tollgate(_ args: [String], role: String = "admin") throws -> Tmux.Output {
-        try Tmux.run("/usr/bin/env", ["TOLLGATE_ROLE=\(role)", Tmux.binary] + args + ["--redis", redisURL, "--clickhouse", env["TOLLGATE_TEST_CLICKHOUSE"]!,
+    static func tollgate(_ args: [String], role: String = "admin") async throws -> Tmux.Output {
+        try await Tmux.run("/usr/bin/env", ["TOLLGATE_ROLE=\(role)", Tmux.binary] + args + ["--redis", redisURL, "--clickhouse", env["TOLLGATE_TEST_CLICKHOUSE"]!,
                                                                                      "--clickhouse-database", db, "--spool", spool])
     }
 
@@ -30,21 +30,21 @@ struct ActionCommandTests {
 
     @Test func throttleAndBudgetChangeWhatTheGatewayReadsAndAreAudited() async throws {
         let (redis, audit) = try await Self.setUp()
-        let set = try Self.tollgate(["throttle", "set", "--tenant", "acme", "--route", "chat.completions", "--limit", "50",
+        let set = try await Self.tollgate(["throttle", "set", "--tenant", "acme", "--route", "chat.completions", "--limit", "50",
                                      "--for", "30m", "--reason", "noisy neighbour", "--yes"])
         #expect(set.status == 0, "\(set.stderr)")
         let th = try await redis.pipeline([["HGETALL", "{acme}:throttle:chat.completions"], ["TTL", "{acme}:throttle:chat.completions"]])
         #expect(th[0].hash?["limit"] == "50" && th[0].hash?["reason"] == "noisy neighbour")
         if case .integer(let ttl) = th[1] { #expect(ttl > 1700 && ttl <= 1800) } else { Issue.record("no TTL") }
-        let show = try Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--json", "--redis", Self.redisURL])
+        let show = try await Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--json", "--redis", Self.redisURL])
         #expect(show.stdout.contains("\"effective_limit\":50"))
 
-        let raise = try Self.tollgate(["budget", "raise", "--tenant", "acme", "--limit", "5000", "--for", "24h", "--reason", "launch", "--yes"])
+        let raise = try await Self.tollgate(["budget", "raise", "--tenant", "acme", "--limit", "5000", "--for", "24h", "--reason", "launch", "--yes"])
         #expect(raise.status == 0, "\(raise.stderr)")
-        let shown = try Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL])
+        let shown = try await Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL])
         #expect(shown.stdout.contains("900 of 5000 tokens"))
 
-        let clear = try Self.tollgate(["throttle", "clear", "--tenant", "acme", "--route", "chat.completions", "--yes"])
+        let clear = try await Self.tollgate(["throttle", "clear", "--tenant", "acme", "--route", "chat.completions", "--yes"])
         #expect(clear.status == 0)
         #expect(try await redis.pipeline([["EXISTS", "{acme}:throttle:chat.completions"]])[0] == .integer(0))
 
@@ -56,17 +56,17 @@ struct ActionCommandTests {
 
     @Test func refusalsExitWithTheirCodesAndAreAudited() async throws {
         let (redis, audit) = try await Self.setUp()
-        let viewer = try Self.tollgate(["throttle", "set", "--tenant", "acme", "--all", "--limit", "1", "--for", "5m", "--reason", "x", "--yes"], role: "viewer")
+        let viewer = try await Self.tollgate(["throttle", "set", "--tenant", "acme", "--all", "--limit", "1", "--for", "5m", "--reason", "x", "--yes"], role: "viewer")
         #expect(viewer.status == 4 && viewer.stderr.contains("operator role"))
-        let ro = try Self.tollgate(["budget", "raise", "--tenant", "acme", "--limit", "2", "--for", "1h", "--reason", "x", "--yes", "--readonly"])
+        let ro = try await Self.tollgate(["budget", "raise", "--tenant", "acme", "--limit", "2", "--for", "1h", "--reason", "x", "--yes", "--readonly"])
         #expect(ro.status == 4 && ro.stderr.contains("read-only"))
-        let noYes = try Self.tollgate(["throttle", "clear", "--tenant", "acme", "--all"])
+        let noYes = try await Self.tollgate(["throttle", "clear", "--tenant", "acme", "--all"])
         #expect(noYes.status == 2 && noYes.stderr.contains("--yes"))
-        let bad = try Self.tollgate(["throttle", "set", "--tenant", "acme", "--route", "a:b", "--limit", "1", "--for", "5m", "--reason", "x", "--yes"])
+        let bad = try await Self.tollgate(["throttle", "set", "--tenant", "acme", "--route", "a:b", "--limit", "1", "--for", "5m", "--reason", "x", "--yes"])
         #expect(bad.status == 2 && bad.stderr.contains("invalid --route \"a:b\": must match"))
-        let forever = try Self.tollgate(["throttle", "set", "--tenant", "acme", "--all", "--limit", "1", "--for", "0", "--reason", "x", "--yes"])
+        let forever = try await Self.tollgate(["throttle", "set", "--tenant", "acme", "--all", "--limit", "1", "--for", "0", "--reason", "x", "--yes"])
         #expect(forever.status == 2)
-        let none = try Self.tollgate(["throttle", "clear", "--tenant", "acme", "--all", "--yes"])
+        let none = try await Self.tollgate(["throttle", "clear", "--tenant", "acme", "--all", "--yes"])
         #expect(none.status == 1 && none.stderr.contains("no throttle"))
         #expect(try await redis.pipeline([["EXISTS", "{acme}:throttle:_all"]])[0] == .integer(0))
 

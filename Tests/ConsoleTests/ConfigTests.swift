@@ -15,7 +15,7 @@ struct ConfigTests {
         return path
     }
 
-    @Test func contextsChooseTheStoresAndFlagsWin() throws {
+    @Test func contextsChooseTheStoresAndFlagsWin() async throws {
         let path = try Self.write("""
         current-context = "ro"
         [contexts.ro]
@@ -24,18 +24,18 @@ struct ConfigTests {
         [contexts.elsewhere]
         redis = "redis://127.0.0.1:1"
         """)
-        #expect(try Tmux.run(Tmux.binary, ["tenants", "list", "--config", path]).status == 0)
-        let down = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "elsewhere", "--redis-timeout", "1"])
+        #expect(try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path]).status == 0)
+        let down = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "elsewhere", "--redis-timeout", "1"])
         #expect(down.status == 5)
         // A flag overrides the context.
-        #expect(try Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "elsewhere", "--redis", "redis://\(Self.redis)/13"]).status == 0)
+        #expect(try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "elsewhere", "--redis", "redis://\(Self.redis)/13"]).status == 0)
         // The context's read-only setting refuses actions.
-        let ro = try Tmux.run(Tmux.binary, ["throttle", "clear", "--tenant", "acme", "--all", "--yes", "--config", path,
+        let ro = try await Tmux.run(Tmux.binary, ["throttle", "clear", "--tenant", "acme", "--all", "--yes", "--config", path,
                                             "--spool", FileManager.default.temporaryDirectory.appendingPathComponent("cfg-spool-\(getpid())").path])
         #expect(ro.status == 4 && ro.stderr.contains("read-only"))
     }
 
-    @Test func passwordsComeFromFilesAndAreNeverEchoed() throws {
+    @Test func passwordsComeFromFilesAndAreNeverEchoed() async throws {
         let pw = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-pw-\(getpid())").path
         try "hunter2-from-file\n".write(toFile: pw, atomically: true, encoding: .utf8)
         let path = try Self.write("""
@@ -43,21 +43,21 @@ struct ConfigTests {
         redis = "redis://ops@\(Self.redis)/13"
         redis-password-file = "\(pw)"
         """)
-        let r = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "p"])
+        let r = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "p"])
         #expect(r.status == 4, "the server refuses the password from the file: \(r.stderr)")
         #expect(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"))
     }
 
-    @Test func badConfigsNameTheProblem() throws {
+    @Test func badConfigsNameTheProblem() async throws {
         let unknown = try Self.write("[contexts.x]\nredis = \"redis://h:1\"\ncolour = \"red\"\n")
-        let r = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", unknown, "--context", "x"])
+        let r = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", unknown, "--context", "x"])
         #expect(r.status == 2 && r.stderr.contains("unknown setting \"colour\""))
-        let missing = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", unknown, "--context", "nope"])
+        let missing = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", unknown, "--context", "nope"])
         #expect(missing.status == 2 && missing.stderr.contains("no context \"nope\""))
         let broken = try Self.write("[contexts.x\n")
-        #expect(try Tmux.run(Tmux.binary, ["tenants", "list", "--config", broken, "--context", "x"]).status == 2)
+        #expect(try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", broken, "--context", "x"]).status == 2)
         let badURL = try Self.write("[contexts.x]\nredis = \"http://x\"\n")
-        let u = try Tmux.run(Tmux.binary, ["tenants", "list", "--config", badURL, "--context", "x"])
+        let u = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", badURL, "--context", "x"])
         #expect(u.status == 2 && u.stderr.contains("from the config file"))
     }
 
@@ -84,19 +84,19 @@ struct ConfigTests {
         let t = try Tmux(width: 120, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --config \(path) --refresh 0.5")
-        _ = try t.waitFor("context eu") { $0.contains("alpha-only") && $0.contains("ctx eu") }
+        _ = try await t.waitFor("context eu") { $0.contains("alpha-only") && $0.contains("ctx eu") }
         t.keys(":")
         t.keys("ctx u", literal: true)
         t.keys("Tab")
         t.keys("Enter")
-        let us = try t.waitFor("context us") { $0.contains("beta-only") && $0.contains("ctx us") }
+        let us = try await t.waitFor("context us") { $0.contains("beta-only") && $0.contains("ctx us") }
         #expect(!us.contains("alpha-only") && us.contains("read-only"), "the other context's tenants and settings")
         t.keys(":")
         t.keys("ctx nowhere", literal: true)
         t.keys("Enter")
-        let refused = try t.waitFor("the refusal") { $0.contains("no context \"nowhere\"") }
+        let refused = try await t.waitFor("the refusal") { $0.contains("no context \"nowhere\"") }
         #expect(refused.contains("beta-only"))
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
+        #expect(try await t.waitForExit() == "0")
     }
 }

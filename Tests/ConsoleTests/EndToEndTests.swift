@@ -1,69 +1,70 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The real binary in a real terminal: tmux runs `tollgate --demo`, keys go in with send-keys,
 /// the screen comes back with capture-pane. Waits poll the screen; no assertion is about time.
 @Suite(.serialized) struct EndToEndTests {
-    @Test func demoShowsTenantsReactsToKeysAndQuitsCleanly() throws {
+    @Test func demoShowsTenantsReactsToKeysAndQuitsCleanly() async throws {
         let t = try Tmux(width: 100, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --demo --refresh 0.5")
 
-        let first = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        let first = try await t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
         #expect(first.contains("TENANT") && first.contains("REQ/WIN▼"))
         #expect(first.contains("1/40"))
 
         t.keys("j")
-        let moved = try t.waitFor("selection to move") { $0.contains("2/40") }
+        let moved = try await t.waitFor("selection to move") { $0.contains("2/40") }
         #expect(moved.contains("2/40"))
 
         t.keys("s")
-        let sorted = try t.waitFor("sort to change") { $0.contains("HOTTEST ROUTE▲") }
+        let sorted = try await t.waitFor("sort to change") { $0.contains("HOTTEST ROUTE▲") }
         #expect(!sorted.contains("REQ/WIN▼"))
 
         t.keys("q")
-        let status = try t.waitForExit()
+        let status = try await t.waitForExit()
         #expect(status == "0")
-        try t.expectSaneTerminal()
+        try await t.expectSaneTerminal()
     }
 
     @Test(arguments: [("TERM", "143"), ("HUP", "129"), ("INT", "130")])
-    func signalsRestoreTheTerminal(_ signal: String, _ expected: String) throws {
+    func signalsRestoreTheTerminal(_ signal: String, _ expected: String) async throws {
         let t = try Tmux(width: 90, height: 26)
         defer { t.kill() }
         t.start("\(Tmux.binary) --demo")
-        _ = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        _ = try await t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
         if signal == "INT" {
             t.keys("C-c")
         } else {
-            let pid = try t.waitForFile("pid")
-            _ = try Tmux.run("/bin/kill", ["-\(signal)", pid.trimmingCharacters(in: .whitespacesAndNewlines)])
+            let pid = try await t.waitForFile("pid")
+            _ = try await Tmux.run("/bin/kill", ["-\(signal)", pid.trimmingCharacters(in: .whitespacesAndNewlines)])
         }
-        #expect(try t.waitForExit() == expected)
-        try t.expectSaneTerminal()
+        #expect(try await t.waitForExit() == expected)
+        try await t.expectSaneTerminal()
     }
 
     @Test(arguments: ["xterm-256color", "screen-256color", "tmux-256color", "xterm", "vt100"])
-    func everyCommonTerminalWorks(_ term: String) throws {
+    func everyCommonTerminalWorks(_ term: String) async throws {
         let t = try Tmux(width: 100, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --demo", term: term)
-        _ = try t.waitFor("tenant rows on \(term)") { Tmux.tenantRows($0) >= 10 && $0.contains("1/40") }
+        _ = try await t.waitFor("tenant rows on \(term)") { Tmux.tenantRows($0) >= 10 && $0.contains("1/40") }
         t.keys("Enter")
-        _ = try t.waitFor("the detail on \(term)") { $0.contains("‹ overview") && $0.contains("BUDGET 20") && $0.contains("LATEST AUDIT EVENTS") }
+        _ = try await t.waitFor("the detail on \(term)") { $0.contains("‹ overview") && $0.contains("BUDGET 20") && $0.contains("LATEST AUDIT EVENTS") }
         t.keys("?")
-        _ = try t.waitFor("the help on \(term)") { $0.contains("COMMAND MODE") }
+        _ = try await t.waitFor("the help on \(term)") { $0.contains("COMMAND MODE") }
         t.keys("q")
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
-        try t.expectSaneTerminal()
+        #expect(try await t.waitForExit() == "0")
+        try await t.expectSaneTerminal()
     }
 
-    @Test func noColorMeansNoColourAndThemesAreBuiltIn() throws {
+    @Test func noColorMeansNoColourAndThemesAreBuiltIn() async throws {
         let plain = try Tmux(width: 100, height: 30)
         defer { plain.kill() }
         plain.start("\(Tmux.binary) --demo", environment: "NO_COLOR=1")
-        _ = try plain.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        _ = try await plain.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
         let mono = plain.capture(escapes: true)
         #expect(!mono.contains("38;5;") && !mono.contains("48;5;"), "no colour with NO_COLOR")
         #expect(mono.contains("\u{1B}[7m"), "the bars and the selection are reverse video instead")
@@ -77,20 +78,20 @@ import Testing
         let colour = try Tmux(width: 100, height: 30)
         defer { colour.kill() }
         colour.start("\(copy.path) --demo --theme light", environment: "XDG_CONFIG_HOME=/nonexistent")
-        _ = try colour.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        _ = try await colour.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
         #expect(colour.capture(escapes: true).contains("48;5;231"), "the light theme's white background")
         colour.keys(":")
         colour.keys("theme nosuch", literal: true)
         colour.keys("Enter")
-        _ = try colour.waitFor("the refusal") { $0.contains("unknown theme \"nosuch\"") }
+        _ = try await colour.waitFor("the refusal") { $0.contains("unknown theme \"nosuch\"") }
         colour.keys("Escape")
         colour.keys("q")
-        #expect(try colour.waitForExit() == "0")
-        let unknown = try Tmux.run(copy.path, ["--demo", "--theme", "nosuch"])
+        #expect(try await colour.waitForExit() == "0")
+        let unknown = try await Tmux.run(copy.path, ["--demo", "--theme", "nosuch"])
         #expect(unknown.status == 2 && unknown.stderr.contains("unknown theme \"nosuch\": built in are default, light, mono"))
     }
 
-    @Test func aThemeFileOfTheSameNameOverridesTheBuiltIn() throws {
+    @Test func aThemeFileOfTheSameNameOverridesTheBuiltIn() async throws {
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-xdg-\(getpid())")
         try FileManager.default.createDirectory(at: config.appendingPathComponent("tollgate/themes"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: config) }
@@ -98,29 +99,29 @@ import Testing
         let t = try Tmux(width: 100, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --demo", environment: "XDG_CONFIG_HOME=\(config.path)")
-        _ = try t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        _ = try await t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
         #expect(t.capture(escapes: true).contains("48;5;226"), "the bar in the override's colour")
         t.keys("q")
     }
 
-    @Test func tooSmallTerminalSaysSo() throws {
+    @Test func tooSmallTerminalSaysSo() async throws {
         let t = try Tmux(width: 60, height: 20)
         defer { t.kill() }
         t.start("\(Tmux.binary) --demo")
-        let screen = try t.waitFor("too-small message") { $0.contains("terminal too small") }
+        let screen = try await t.waitFor("too-small message") { $0.contains("terminal too small") }
         #expect(screen.contains("60x20, tollgate needs at least 80x24"))
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
+        #expect(try await t.waitForExit() == "0")
     }
 
-    @Test func badFlagsExitTwoWithAClearMessage() throws {
-        let out = try Tmux.run(Tmux.binary, ["--demo", "--refresh", "0"])
+    @Test func badFlagsExitTwoWithAClearMessage() async throws {
+        let out = try await Tmux.run(Tmux.binary, ["--demo", "--refresh", "0"])
         #expect(out.status == 2)
         #expect(out.stderr.contains("--refresh"))
-        let noBackend = try Tmux.run(Tmux.binary, [])
+        let noBackend = try await Tmux.run(Tmux.binary, [])
         #expect(noBackend.status == 2)
         #expect(noBackend.stderr.contains("--demo"))
-        let theme = try Tmux.run(Tmux.binary, ["--demo", "--theme", "../../etc/passwd\u{1B}[2J"])
+        let theme = try await Tmux.run(Tmux.binary, ["--demo", "--theme", "../../etc/passwd\u{1B}[2J"])
         #expect(theme.status == 2)
         #expect(!theme.stderr.contains("\u{1B}"))
     }
@@ -147,9 +148,9 @@ final class Tmux {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent(socket)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         // The tmux server outlives this call and would hold a pipe open: no capture here.
-        _ = try Self.run("/usr/bin/tmux", ["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "sh"], capture: false)
-        _ = try Self.run("/usr/bin/tmux", ["-L", socket, "set-option", "-g", "status", "off"])
-        serverPID = pid_t(try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "#{pid}"]).stdout
+        _ = try Self.tmux(["-L", socket, "-f", "/dev/null", "new-session", "-d", "-x", "\(width)", "-y", "\(height)", "sh"], capture: false)
+        _ = try Self.tmux(["-L", socket, "set-option", "-g", "status", "off"])
+        serverPID = pid_t(try Self.tmux(["-L", socket, "display-message", "-p", "#{pid}"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
@@ -163,51 +164,52 @@ final class Tmux {
     }
 
     func keys(_ k: String, literal: Bool = false) {
-        _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "send-keys", "-t", "0"] + (literal ? ["-l", k] : [k]))
+        _ = try? Self.tmux(["-L", socket, "send-keys", "-t", "0"] + (literal ? ["-l", k] : [k]))
     }
 
     /// The screen's text; with `escapes`, the colours and attributes as escape sequences too.
     func capture(escapes: Bool = false) -> String {
-        (try? Self.run("/usr/bin/tmux", ["-L", socket, "capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", "0"]).stdout) ?? ""
+        (try? Self.tmux(["-L", socket, "capture-pane", "-p"] + (escapes ? ["-e"] : []) + ["-t", "0"]).stdout) ?? ""
     }
 
-    /// Polls the screen until `ok` holds; fails with the last screen after 20 s.
-    func waitFor(_ what: String, _ ok: (String) -> Bool) throws -> String {
+    /// Polls the screen until `ok` holds; fails with the last screen after 20 s. Sleeps with
+    /// `Task.sleep`, so a waiting test leaves Swift's pool (a thread per core) to the others.
+    func waitFor(_ what: String, _ ok: (String) -> Bool) async throws -> String {
         var screen = ""
         for _ in 0..<200 {
             screen = capture()
             if ok(screen) { return screen }
-            usleep(100_000)
+            try await Task.sleep(nanoseconds: 100_000_000)
         }
         throw Failure("waited for \(what); screen was:\n\(screen)\nstderr: \((try? String(contentsOf: dir.appendingPathComponent("stderr"), encoding: .utf8)) ?? "")")
     }
 
-    func waitForFile(_ name: String) throws -> String {
+    func waitForFile(_ name: String) async throws -> String {
         for _ in 0..<200 {
             if let s = try? String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8), !s.isEmpty { return s }
-            usleep(100_000)
+            try await Task.sleep(nanoseconds: 100_000_000)
         }
         throw Failure("no \(name) file; screen was:\n\(capture())")
     }
 
-    func waitForExit() throws -> String {
-        try waitForFile("status").trimmingCharacters(in: .whitespacesAndNewlines)
+    func waitForExit() async throws -> String {
+        try await waitForFile("status").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// After the program: canonical mode and echo are back, the cursor is visible and the
     /// alternate screen is gone.
-    func expectSaneTerminal() throws {
-        let stty = try waitForFile("stty")
+    func expectSaneTerminal() async throws {
+        let stty = try await waitForFile("stty")
         #expect(stty.contains(" icanon") && !stty.contains("-icanon"), "terminal left in raw mode: \(stty)")
         #expect(stty.contains(" echo ") && !stty.contains("-echo "), "echo left off: \(stty)")
-        let alt = try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "-t", "0", "#{alternate_on}"]).stdout
+        let alt = try Self.tmux(["-L", socket, "display-message", "-p", "-t", "0", "#{alternate_on}"]).stdout
         #expect(alt.trimmingCharacters(in: .whitespacesAndNewlines) == "0", "still on the alternate screen")
-        let cursor = try Self.run("/usr/bin/tmux", ["-L", socket, "display-message", "-p", "-t", "0", "#{cursor_flag}"]).stdout
+        let cursor = try Self.tmux(["-L", socket, "display-message", "-p", "-t", "0", "#{cursor_flag}"]).stdout
         #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == "1", "cursor left hidden")
     }
 
     func kill() {
-        _ = try? Self.run("/usr/bin/tmux", ["-L", socket, "kill-server"])
+        _ = try? Self.tmux(["-L", socket, "kill-server"])
         if serverPID > 0 { Glibc.kill(serverPID, SIGKILL) }   // never leave a server behind
         try? FileManager.default.removeItem(at: dir)
     }
@@ -224,30 +226,32 @@ final class Tmux {
     struct Output { let status: Int32; let stdout: String; let stderr: String }
 
     /// Runs a program to completion with posix_spawn and waitpid (Foundation's Process does not
-    /// reap a client whose forked server keeps running). Output goes through temporary files, so
-    /// a child that leaves a descendant holding the descriptors cannot block the read.
+    /// reap a client whose forked server keeps running), waiting off Swift's pool. Output goes
+    /// through temporary files, so a child that leaves a descendant holding the descriptors
+    /// cannot block the read.
     @discardableResult
-    static func run(_ path: String, _ args: [String], capture: Bool = true) throws -> Output {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-run-\(UUID().uuidString)")
-        let outPath = tmp.path + ".out", errPath = tmp.path + ".err"
-        defer { unlink(outPath); unlink(errPath) }
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, capture ? outPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, capture ? errPath : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let argv = ([path] + args).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw Failure("cannot run \(path): error \(rc)") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let code = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-        let read = { (p: String) in (try? String(contentsOfFile: p, encoding: .utf8)) ?? "" }
-        return Output(status: code, stdout: capture ? read(outPath) : "", stderr: capture ? read(errPath) : "")
+    static func run(_ path: String, _ args: [String], capture: Bool = true) async throws -> Output {
+        let (out, err) = outputFiles()
+        defer { unlink(out); unlink(err) }
+        let code = await Child.exit(try Child.spawn(path, args, stdout: capture ? out : "/dev/null", stderr: capture ? err : "/dev/null"))
+        return Output(status: code, stdout: capture ? read(out) : "", stderr: capture ? read(err) : "")
     }
+
+    /// A tmux command of this test's server: quick, so waited for in place.
+    @discardableResult
+    static func tmux(_ args: [String], capture: Bool = true) throws -> Output {
+        let (out, err) = outputFiles()
+        defer { unlink(out); unlink(err) }
+        let code = Child.wait(try Child.spawn("/usr/bin/tmux", args, stdout: capture ? out : "/dev/null", stderr: capture ? err : "/dev/null"))
+        return Output(status: code, stdout: capture ? read(out) : "", stderr: capture ? read(err) : "")
+    }
+
+    private static func outputFiles() -> (String, String) {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-run-\(UUID().uuidString)").path
+        return (tmp + ".out", tmp + ".err")
+    }
+
+    private static func read(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
 
     struct Failure: Error, CustomStringConvertible {
         let description: String

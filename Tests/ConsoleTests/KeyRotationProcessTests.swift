@@ -1,5 +1,6 @@
 import Backends
 import Foundation
+import TestSupport
 import Testing
 
 /// Key rotation through the real binary: two processes racing on one key, and a loop of rotations
@@ -15,22 +16,15 @@ struct KeyRotationProcessTests {
         var s = ContractSeed(now: Int64(SystemClock().now()))
         s.tenant(try TenantID("acme"))
         _ = try await redis.pipeline([["FLUSHDB"]] + s.commands)
-        let created = try Tmux.run(Tmux.binary, ["keys", "create", "--tenant", "acme", "--label", "race", "--json", "--redis", url, "--spool", spool])
+        let created = try await Tmux.run(Tmux.binary, ["keys", "create", "--tenant", "acme", "--label", "race", "--json", "--redis", url, "--spool", spool])
         #expect(created.status == 0, "\(created.stderr)")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(created.stdout.utf8)) as? [String: Any])
         return (redis, try KeyID(try #require(doc["key_id"] as? String)))
     }
 
-    static func rotate(_ key: KeyID, output: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Tmux.binary)
-        p.arguments = ["keys", "rotate", "--tenant", "acme", "--key", key.rawValue, "--grace", "1h", "--yes", "--json", "--redis", url, "--spool", spool]
-        _ = FileManager.default.createFile(atPath: output, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: output)
-        p.standardError = FileHandle.nullDevice
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        return p
+    static func rotate(_ key: KeyID, output: String) throws -> pid_t {
+        try Child.spawn(Tmux.binary, ["keys", "rotate", "--tenant", "acme", "--key", key.rawValue, "--grace", "1h", "--yes", "--json", "--redis", url,
+                                      "--spool", spool], stdout: output)
     }
 
     static func expectInvariants(_ redis: RedisClient) async throws {
@@ -56,11 +50,10 @@ struct KeyRotationProcessTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for round in 0..<8 {
             let a = try Self.rotate(key, output: "\(dir)/a\(round)"), b = try Self.rotate(key, output: "\(dir)/b\(round)")
-            a.waitUntilExit()
-            b.waitUntilExit()
-            let statuses = [a.terminationStatus, b.terminationStatus].sorted()
+            let sa = await Child.exit(a), sb = await Child.exit(b)
+            let statuses = [sa, sb].sorted()
             #expect(statuses == [0, 3], "round \(round): exit codes \(statuses)")
-            let winner = a.terminationStatus == 0 ? "\(dir)/a\(round)" : "\(dir)/b\(round)"
+            let winner = sa == 0 ? "\(dir)/a\(round)" : "\(dir)/b\(round)"
             let doc = try #require(try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: winner))) as? [String: Any])
             key = try KeyID(try #require(doc["key_id"] as? String))
             secrets.append(try #require(doc["secret"] as? String))
@@ -82,20 +75,14 @@ struct KeyRotationProcessTests {
           key=$(printf '%s' "$out" | sed 's/.*"key_id":"\\([^"]*\\)".*/\\1/')
         done
         """
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", script]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let loop = try Child.spawn("/bin/sh", ["-c", script], group: true)
         // Let it rotate a few times, then kill the whole process group hard.
         for _ in 0..<100 {
             if case .integer(let n) = try await redis.pipeline([["SCARD", "{acme}:apikeys"]])[0], n >= 4 { break }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
-        kill(p.processIdentifier, SIGKILL)
-        _ = try? Tmux.run("/usr/bin/pkill", ["-KILL", "-f", "keys rotate --tenant acme"])
-        p.waitUntilExit()
+        kill(-loop, SIGKILL)   // the loop and the rotation under way, and nothing of any other test
+        _ = await Child.exit(loop)
         if case .integer(let n) = try await redis.pipeline([["SCARD", "{acme}:apikeys"]])[0] { #expect(n >= 2) }
         try await Self.expectInvariants(redis)
     }

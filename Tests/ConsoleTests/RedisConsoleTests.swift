@@ -8,8 +8,8 @@ import Testing
 /// screen marked stale with its age, and the console recovers by itself.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] != nil, "run through `make test`"))
 struct RedisConsoleTests {
-    static func startRedis(port: Int, dir: String) throws {
-        let r = try Tmux.run("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+    static func startRedis(port: Int, dir: String) async throws {
+        let r = try await Tmux.run("/usr/bin/redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                                                        "--dir", dir, "--daemonize", "yes", "--pidfile", dir + "/redis.pid"])
         #expect(r.status == 0)
     }
@@ -34,27 +34,27 @@ struct RedisConsoleTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-console-redis-\(port)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try Self.startRedis(port: port, dir: dir)
+        try await Self.startRedis(port: port, dir: dir)
         try await Self.seed(port: port)
 
         let t = try Tmux(width: 100, height: 26)
         defer {
             t.kill()
-            _ = try? Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
+            _ = try? Child.wait(Child.spawn("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"]))
         }
         t.start("\(Tmux.binary) --redis redis://127.0.0.1:\(port) --refresh 0.5 --redis-timeout 0.5")
-        _ = try t.waitFor("three tenants") { $0.contains("acme") && $0.contains("globex") && $0.contains("initech") && $0.contains("1/3") }
+        _ = try await t.waitFor("three tenants") { $0.contains("acme") && $0.contains("globex") && $0.contains("initech") && $0.contains("1/3") }
 
-        _ = try Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
-        let stale = try t.waitFor("the stale mark") { $0.contains("STALE") }
+        _ = try await Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
+        let stale = try await t.waitFor("the stale mark") { $0.contains("STALE") }
         #expect(stale.contains("acme") && stale.contains("initech"), "the last data must stay on screen")
 
-        try Self.startRedis(port: port, dir: dir)
+        try await Self.startRedis(port: port, dir: dir)
         try await Self.seed(port: port)
-        let back = try t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("acme") }
+        let back = try await t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("acme") }
         #expect(back.contains("acme"))
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
+        #expect(try await t.waitForExit() == "0")
     }
 }
 
@@ -102,32 +102,32 @@ struct RedisConsoleScreensTests {
         let t = try Tmux(width: 120, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --redis \(Self.url) --refresh 0.5")
-        _ = try t.waitFor("the fleet") { $0.contains("3002 tenants") && $0.contains("/3002") }
+        _ = try await t.waitFor("the fleet") { $0.contains("3002 tenants") && $0.contains("/3002") }
         t.keys("/")
         t.keys("acme", literal: true)
-        let filtered = try t.waitFor("the filter") { $0.contains("filter \"acme\": 2 of 3002 tenants") }
+        let filtered = try await t.waitFor("the filter") { $0.contains("filter \"acme\": 2 of 3002 tenants") }
         #expect(filtered.contains("acme-eu") && !filtered.contains("tenant-1 "))
         t.keys("Enter")   // keep the filter
         t.keys("Enter")   // open the first row: acme, busier than acme-eu
-        Self.expectAcme(try t.waitFor("acme's detail by the filter") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
+        Self.expectAcme(try await t.waitFor("acme's detail by the filter") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
         t.keys("Escape")
-        _ = try t.waitFor("back on the overview") { $0.contains("filter \"acme\"") && !$0.contains("tenant acme ‹") }
+        _ = try await t.waitFor("back on the overview") { $0.contains("filter \"acme\"") && !$0.contains("tenant acme ‹") }
         t.keys(":")
         t.keys("tenant acme", literal: true)
         t.keys("Enter")
-        Self.expectAcme(try t.waitFor("acme's detail by command") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
+        Self.expectAcme(try await t.waitFor("acme's detail by command") { $0.contains("tenant acme ‹") && $0.contains("embeddings") })
         t.keys(":")
         t.keys("tenant acme-eu", literal: true)
         t.keys("Enter")
-        let eu = try t.waitFor("acme-eu's detail") { $0.contains("tenant acme-eu ‹") && $0.contains("eu.only.route") }
+        let eu = try await t.waitFor("acme-eu's detail") { $0.contains("tenant acme-eu ‹") && $0.contains("eu.only.route") }
         #expect(!eu.contains("embeddings") && eu.contains("⏷3"))
         t.keys(":")
         t.keys("tenant nosuch", literal: true)
         t.keys("Enter")
-        _ = try t.waitFor("the refusal") { $0.contains("no tenant \"nosuch\" among the 3002 tenants") }
+        _ = try await t.waitFor("the refusal") { $0.contains("no tenant \"nosuch\" among the 3002 tenants") }
         t.keys("Escape")
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
+        #expect(try await t.waitForExit() == "0")
     }
 
     /// A rotation through the dialog does what the contract says, and the secret the dialog
@@ -138,19 +138,19 @@ struct RedisConsoleScreensTests {
         let t = try Tmux(width: 120, height: 30)
         defer { t.kill() }
         t.start("\(Tmux.binary) --redis \(Self.url) --refresh 0.5")
-        _ = try t.waitFor("the fleet") { $0.contains("3002 tenants") }
+        _ = try await t.waitFor("the fleet") { $0.contains("3002 tenants") }
         t.keys(":")
         t.keys("keys acme", literal: true)
         t.keys("Enter")
-        _ = try t.waitFor("acme's keys") { $0.contains("k_rotate_me") && $0.contains("k_revoke_me") }
+        _ = try await t.waitFor("acme's keys") { $0.contains("k_rotate_me") && $0.contains("k_revoke_me") }
         t.keys("/")
         t.keys("rotate_me", literal: true)
         t.keys("Enter")
         t.keys("r")
-        _ = try t.waitFor("the rotate dialog") { $0.contains("rotate k_rotate_me of acme") && $0.contains("keeps working until tomorrow") }
+        _ = try await t.waitFor("the rotate dialog") { $0.contains("rotate k_rotate_me of acme") && $0.contains("keeps working until tomorrow") }
         let before = SystemClock().now()
         t.keys("Enter")
-        let shown = try t.waitFor("the secret") { $0.contains("its secret, shown once") && $0.contains("tg.acme.") }
+        let shown = try await t.waitFor("the secret") { $0.contains("its secret, shown once") && $0.contains("tg.acme.") }
         let secret = try #require(shown.split(whereSeparator: { $0 == " " || $0 == "\n" }).first { $0.hasPrefix("tg.acme.") }.map(String.init))
         let old = try #require(try await redis.pipeline([["HGETALL", "{acme}:apikey:k_rotate_me"]])[0].hash)
         #expect(old["state"] == "rotating")
@@ -161,7 +161,7 @@ struct RedisConsoleScreensTests {
         #expect(new["sha256"] == SHA256.hash(data: Array(secret.utf8)).map { String(format: "%02x", $0) }.joined())
         #expect(new["replaces"] == "k_rotate_me" && new["expires_at"] == old["expires_at"], "the new key inherits the expiry")
         t.keys("Escape")
-        let after = try t.waitFor("the secret gone") { !$0.contains("shown once") }
+        let after = try await t.waitFor("the secret gone") { !$0.contains("shown once") }
         #expect(!after.contains(secret))
 
         t.keys("Escape")   // clears the filter
@@ -169,13 +169,13 @@ struct RedisConsoleScreensTests {
         t.keys("revoke_me", literal: true)
         t.keys("Enter")
         t.keys("x")
-        _ = try t.waitFor("the revoke dialog") { $0.contains("revoke k_revoke_me of acme") }
+        _ = try await t.waitFor("the revoke dialog") { $0.contains("revoke k_revoke_me of acme") }
         t.keys("no longer needed", literal: true)
         t.keys("Enter")
-        _ = try t.waitFor("the refusal") { $0.contains("type the tenant id acme to confirm") }
+        _ = try await t.waitFor("the refusal") { $0.contains("type the tenant id acme to confirm") }
         #expect(try await redis.pipeline([["HGET", "{acme}:apikey:k_revoke_me", "state"]])[0].string == "active", "nothing was revoked")
         t.keys("Escape")
         t.keys("q")
-        #expect(try t.waitForExit() == "0")
+        #expect(try await t.waitForExit() == "0")
     }
 }

@@ -27,11 +27,11 @@ struct TenantsCommandTests {
 
     @Test func listAndShowPrintWhatTheConsoleShows() async throws {
         try await Self.seed()
-        let list = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", Self.redisURL()])
+        let list = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", Self.redisURL()])
         #expect(list.status == 0, "\(list.stderr)")
         #expect(list.stdout.contains("acme") && list.stdout.contains("TENANT"))
 
-        let json = try Tmux.run(Tmux.binary, ["tenants", "list", "--json", "--redis", Self.redisURL()])
+        let json = try await Tmux.run(Tmux.binary, ["tenants", "list", "--json", "--redis", Self.redisURL()])
         #expect(json.status == 0)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         let tenants = try #require(doc["tenants"] as? [[String: Any]])
@@ -44,7 +44,7 @@ struct TenantsCommandTests {
         #expect(tenants[0]["sessions"] as? Int == 2 && tenants[0]["cache_entries"] as? Int == 1)
         #expect(doc["keyspace_counted_at"] is Double)
 
-        let show = try Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL()])
+        let show = try await Tmux.run(Tmux.binary, ["tenants", "show", "acme", "--redis", Self.redisURL()])
         #expect(show.status == 0)
         #expect(show.stdout.contains("chat.completions") && show.stdout.contains("50 for"))
         #expect(show.stdout.contains("sessions 2, cache entries 1"))
@@ -54,17 +54,17 @@ struct TenantsCommandTests {
     }
 
     @Test func exitCodes() async throws {
-        let bad = try Tmux.run(Tmux.binary, ["tenants", "show", "ac*me", "--redis", Self.redisURL()])
+        let bad = try await Tmux.run(Tmux.binary, ["tenants", "show", "ac*me", "--redis", Self.redisURL()])
         #expect(bad.status == 2 && bad.stderr.contains("invalid tenant_id \"ac*me\""))
-        let missing = try Tmux.run(Tmux.binary, ["tenants", "show", "nobody", "--redis", Self.redisURL()])
+        let missing = try await Tmux.run(Tmux.binary, ["tenants", "show", "nobody", "--redis", Self.redisURL()])
         #expect(missing.status == 1 && missing.stderr.contains("not found"))
-        let down = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://127.0.0.1:1", "--redis-timeout", "1"])
+        let down = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://127.0.0.1:1", "--redis-timeout", "1"])
         #expect(down.status == 5 && down.stderr.contains("unavailable"))
         let hostPort = ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!
-        let denied = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody:hunter2@\(hostPort)"])
+        let denied = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody:hunter2@\(hostPort)"])
         #expect(denied.status == 4)
         #expect(!denied.stderr.contains("hunter2"))
-        let url = try Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "http://x"])
+        let url = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "http://x"])
         #expect(url.status == 2 && url.stderr.contains("Redis URL"))
     }
 }

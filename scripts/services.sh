@@ -2,12 +2,13 @@
 # Starts or stops the real services the tests use, as plain processes on free loopback ports
 # with their data in one folder:
 #   scripts/services.sh start DIR   -> writes DIR/env (TOLLGATE_TEST_* variables) once all answer
+#   scripts/services.sh clickhouse DIR   -> only a ClickHouse (DIR/env, DIR/clickhouse.pid)
 #   scripts/services.sh stop DIR
 # Redis standalone, a Redis Cluster of three masters, and ClickHouse (Debian's 18.16).
 set -euo pipefail
 
-cmd=${1:?usage: services.sh start|stop DIR}
-dir=${2:?usage: services.sh start|stop DIR}
+cmd=${1:?usage: services.sh start|clickhouse|stop DIR}
+dir=${2:?usage: services.sh start|clickhouse|stop DIR}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -44,27 +45,10 @@ start_redis() { # start_redis NAME PORT [extra args]
     wait_for "redis $name on $port" 80 redis-cli -p "$port" ping
 }
 
-start() {
-    mkdir -p "$dir"
-    local redis_port; redis_port=$(free_port)
-    start_redis redis "$redis_port" --databases 32   # one database per test that writes
-
-    local nodes=() ports=()
-    for i in 1 2 3; do
-        local p; p=$(free_port)
-        # The cluster bus listens on port+10000: make sure that one is free too.
-        while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p+10000))" 2>/dev/null; do p=$(free_port); done
-        start_redis "cluster$i" "$p" --cluster-enabled yes --cluster-config-file "$dir/cluster$i/nodes.conf" --cluster-node-timeout 2000
-        nodes+=("127.0.0.1:$p"); ports+=("$p")
-    done
-    echo yes | redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
-        || { cat "$dir/cluster-create.log" >&2; return 1; }
-    for p in "${ports[@]}"; do
-        wait_for "cluster state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
-    done
-
-    local ch_http ch_tcp ch_inter
-    ch_http=$(free_port); ch_tcp=$(free_port); ch_inter=$(free_port)
+start_clickhouse() { # sets ch_http and ch_tcp; DIR/clickhouse.pid names the server
+    ch_http=$(free_port); ch_tcp=$(free_port)
+    local ch_inter
+    ch_inter=$(free_port)
     mkdir -p "$dir/clickhouse"/{data,tmp,user_files,format_schemas,log}
     python3 - "$dir/clickhouse" "$ch_http" "$ch_tcp" "$ch_inter" <<'PY'
 import re, sys, shutil
@@ -88,6 +72,28 @@ PY
         "$dir/clickhouse.pid" "$dir/clickhouse/config.xml" >"$dir/clickhouse/log/stdout.log" 2>&1 &)
     wait_for "clickhouse on $ch_http" 240 sh -c "curl -sf 'http://127.0.0.1:$ch_http/' --data-binary 'SELECT 1' | grep -q 1" \
         || { tail -20 "$dir/clickhouse/log/server.err.log" >&2 || true; return 1; }
+}
+
+start() {
+    mkdir -p "$dir"
+    local redis_port; redis_port=$(free_port)
+    start_redis redis "$redis_port" --databases 32   # one database per test that writes
+
+    local nodes=() ports=()
+    for i in 1 2 3; do
+        local p; p=$(free_port)
+        # The cluster bus listens on port+10000: make sure that one is free too.
+        while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p+10000))" 2>/dev/null; do p=$(free_port); done
+        start_redis "cluster$i" "$p" --cluster-enabled yes --cluster-config-file "$dir/cluster$i/nodes.conf" --cluster-node-timeout 2000
+        nodes+=("127.0.0.1:$p"); ports+=("$p")
+    done
+    echo yes | redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
+        || { cat "$dir/cluster-create.log" >&2; return 1; }
+    for p in "${ports[@]}"; do
+        wait_for "cluster state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
+    done
+
+    start_clickhouse
 
     local cluster; cluster=$(IFS=,; echo "${nodes[*]}")
     cat >"$dir/env" <<ENV
@@ -101,6 +107,8 @@ ENV
 
 case $cmd in
     start) start ;;
+    # A ClickHouse of its own, for a test that freezes it (SIGSTOP) without stalling the others.
+    clickhouse) mkdir -p "$dir"; start_clickhouse; echo "export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http" >"$dir/env" ;;
     stop) stop ;;
-    *) echo "usage: services.sh start|stop DIR" >&2; exit 2 ;;
+    *) echo "usage: services.sh start|clickhouse|stop DIR" >&2; exit 2 ;;
 esac

@@ -17,7 +17,7 @@ struct Harness {
     /// Effects other than arrangements and actions.
     private(set) var effects: [Effect] = []
     /// One-off reads asked for (older audit pages); `load()` answers them.
-    private var pendingReads: [Feed] = []
+    private(set) var pendingReads: [Feed] = []
 
     static func session(role: Operator.Role = .admin, readonly: Bool = false, audit: String? = "demo audit") -> SessionInfo {
         SessionInfo(context: "demo", source: "demo (seed 42)",

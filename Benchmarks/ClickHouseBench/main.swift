@@ -71,12 +71,34 @@ for _ in 0..<rounds {
     cliServer.append(reported)
 }
 
-// ClickHouse's own statistics for the same statement.
-let marker = "tollgate-bench-\(UUID().uuidString)"
-try clickhouseClient(["--log_queries=1", "--query", sql.replacingOccurrences(of: "SELECT ", with: "SELECT /* \(marker) */ ", options: .anchored)])
-try clickhouseClient(["--query", "SYSTEM FLUSH LOGS"])
-let stats = try clickhouseClient(["--query", "SELECT read_rows, read_bytes FROM system.query_log WHERE type = 2 AND query LIKE '%\(marker)%' LIMIT 1"])
-    .out.split(separator: "\t").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+// A follow poll after the first screen (nothing new arrived): the follower's real poll, timed.
+/// Times `rounds` polls of a follow started after `shown`.
+func timePolls(after shown: [AuditEvent]) async throws -> [Double] {
+    var follower = AuditFollower(query)
+    follower.start(after: shown, now: SystemClock().now())
+    var times: [Double] = []
+    for _ in 0..<rounds {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let fresh = try await follower.poll(audit, now: SystemClock().now())
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        precondition(fresh.isEmpty, "a poll with nothing new found rows")
+    }
+    return times
+}
+let polls = try await timePolls(after: check)
+// Its statement, as `AuditFollower.poll` builds it: the tenant's rows at or after the newest second shown.
+let pollQuery = AuditQuery(tenant: tenant, limit: 201, since: check.map(\.ts).max(), oldestFirst: true)
+let pollSQL = SQLSchema.auditTail(pollQuery, database: db).replacingOccurrences(of: "FORMAT JSONEachRow", with: "FORMAT TabSeparated")
+
+/// ClickHouse's own count of rows and bytes read for a statement (system.query_log).
+func readStats(_ statement: String) throws -> [String] {
+    let marker = "tollgate-bench-\(UUID().uuidString)"
+    try clickhouseClient(["--log_queries=1", "--query", statement.replacingOccurrences(of: "SELECT ", with: "SELECT /* \(marker) */ ", options: .anchored)])
+    try clickhouseClient(["--query", "SYSTEM FLUSH LOGS"])
+    return try clickhouseClient(["--query", "SELECT read_rows, read_bytes FROM system.query_log WHERE type = 2 AND query LIKE '%\(marker)%' LIMIT 1"])
+        .out.split(separator: "\t").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+}
+let stats = try readStats(sql), pollStats = try readStats(pollSQL)
 
 let o = median(ours), c = median(cli), cs = median(cliServer)
 func ms(_ x: Double) -> String { String(format: "%7.1f ms", x * 1000) }
@@ -87,3 +109,4 @@ print("  clickhouse-client --query (wall)           \(ms(c))   its own --time: \
 print(String(format: "  ratio tollgate / clickhouse-client wall  %6.2fx   (target <= 1.2x)", o / c))
 print(String(format: "  ratio tollgate / clickhouse-client --time %5.2fx   (the server time alone, no process start)", o / cs))
 print("  rows read by ClickHouse for the query: \(stats.first ?? "?") of \(rows) (\(stats.count > 1 ? stats[1] : "?") bytes)")
+print("follow poll with nothing new: \(ms(median(polls))) (median of \(rounds)); rows read: \(pollStats.first ?? "?") of \(rows) (\(pollStats.count > 1 ? pollStats[1] : "?") bytes)")

@@ -177,7 +177,10 @@ public struct AuditScreen: Screen {
         } else {
             parts.append(("following", .good))
         }
-        parts.append(("\(events.count) loaded" + (reachedStart ? ", back to the first that matches" : ""), .normal))
+        if loaded {
+            parts.append(events.isEmpty ? ("none match", .dim)
+                         : reachedStart ? ("all \(events.count) loaded", .normal) : ("\(events.count) loaded, more below", .normal))
+        }
         if let f = Self.describe(query) { parts.append((f, .accent)) }
         if search != nil { parts.append(("search \(SafeText.quoted(search!)): \(events.filter(matches).count) matches", .accent)) }
         return parts

@@ -55,11 +55,11 @@ import Testing
     }
 
     @Test func thePolicyAnswersByKindAndTenant() throws {
-        let admin = ActionPolicy(op: Operator(name: "a", role: .admin, authenticated: false), readonly: false)
+        let admin = AccessPolicy(op: Operator(name: "a", role: .admin, authenticated: false), readonly: false)
         #expect(ActionKind.allCases.allSatisfy { admin.refusal($0, tenant: nil) == nil })
-        let op = ActionPolicy(op: Operator(name: "o", role: .operator, authenticated: false), readonly: false)
+        let op = AccessPolicy(op: Operator(name: "o", role: .operator, authenticated: false), readonly: false)
         #expect(op.refusal(.throttleSet, tenant: acme) == nil && op.refusal(.keyCreate, tenant: acme) != nil)
-        let ro = ActionPolicy(op: Operator(name: "a", role: .admin, authenticated: false), readonly: true)
+        let ro = AccessPolicy(op: Operator(name: "a", role: .admin, authenticated: false), readonly: true)
         #expect(ActionKind.allCases.allSatisfy { ro.refusal($0, tenant: nil)?.contains("read-only") == true })
     }
 }

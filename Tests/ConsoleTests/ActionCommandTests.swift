@@ -74,4 +74,33 @@ struct ActionCommandTests {
         #expect(events.filter { $0.outcome == "denied" }.count == 2)
         #expect(events.filter { $0.outcome == "error" }.count == 1)   // clearing a throttle that is not there
     }
+
+    /// Reads follow the role table too: a viewer reads tenants, not audit events or key usage;
+    /// the refusal is audited as denied with the operator as actor. Booleans are strict.
+    @Test func readsFollowTheRoleTableAndBooleansAreStrict() async throws {
+        let (_, audit) = try await Self.setUp()
+        for command in [["audit", "tail", "--tenant", "acme"], ["audit", "show", "e-1", "--tenant", "acme"], ["usage", "--tenant", "acme"]] {
+            let viewer = try await Self.tollgate(command, role: "viewer")
+            #expect(viewer.status == 4, "\(command): \(viewer.stderr)")
+            #expect(viewer.stderr.contains("need the support role") || viewer.stderr.contains("needs the support role"), "\(command): \(viewer.stderr)")
+            #expect(viewer.stdout.isEmpty)
+        }
+        let support = try await Self.tollgate(["audit", "tail", "--tenant", "acme", "--json"], role: "support")
+        #expect(support.status == 0, "\(support.stderr)")
+        let viewerList = try await Self.tollgate(["tenants", "list", "--json"], role: "viewer")
+        #expect(viewerList.status == 0 && viewerList.stdout.contains("\"acme\""), "\(viewerList.stderr)")
+        let denied = try await audit.audit(AuditQuery(tenant: try TenantID("acme"), limit: 10, outcome: "denied"))
+        #expect(Set(denied.map(\.action)) == ["audit.read", "usage.read"] && denied.count == 3)
+        #expect(denied.allSatisfy { $0.actor.hasPrefix("local:") && $0.actorType == "operator" && $0.detail.contains("has viewer") })
+
+        for value in ["on", "2", "enabled"] {
+            let bad = try await Tmux.run("/usr/bin/env", ["TOLLGATE_READONLY=\(value)", Tmux.binary, "tenants", "list", "--redis", Self.redisURL])
+            #expect(bad.status == 2 && bad.stderr.contains("invalid TOLLGATE_READONLY \"\(value)\": must be true, false, 1, 0, yes or no"), "\(bad.stderr)")
+        }
+        let off = try await Tmux.run("/usr/bin/env", ["TOLLGATE_READONLY=no", Tmux.binary, "tenants", "list", "--redis", Self.redisURL])
+        #expect(off.status == 0)
+        let on = try await Tmux.run("/usr/bin/env", ["TOLLGATE_READONLY=YES", Tmux.binary, "throttle", "clear", "--tenant", "acme", "--all", "--yes",
+                                                    "--redis", Self.redisURL, "--spool", Self.spool])
+        #expect(on.status == 4 && on.stderr.contains("read-only"), "\(on.stderr)")
+    }
 }

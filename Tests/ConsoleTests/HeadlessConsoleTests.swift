@@ -15,13 +15,15 @@ final class HeadlessConsole: @unchecked Sendable {
     let demo: DemoGateway
     let spool: AuditSpool
 
-    init(width: Int = 120, height: Int = 40, role: Operator.Role = .admin, readonly: Bool = false) {
+    init(width: Int = 120, height: Int = 40, role: Operator.Role = .admin, scope: TenantID? = nil, readonly: Bool = false) {
         demo = DemoGateway(seed: 42, clock: SystemClock())
         spool = AuditSpool(path: FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-headless-\(UUID().uuidString)/spool.jsonl").path)
-        let layer = ActionLayer(op: Operator(name: "ops:test", role: role, authenticated: false), readonly: readonly, writer: demo, spool: spool)
+        let layer = ActionLayer(op: Operator(name: "ops:test", role: role, tenant: scope, authenticated: false), readonly: readonly, writer: demo, spool: spool)
         let info = SessionInfo(context: nil, source: "demo (seed 42)", policy: layer.policy, liveStore: "demo", auditStore: "demo audit",
                                themes: Theme.builtinNames, refresh: 0.5)
-        let session = ConsoleSession(info: info, fleet: demo, tenants: demo, keyWatch: demo, audit: demo, usage: demo, actions: layer, deliver: nil)
+        let reads = ReadGuard(policy: layer.policy, spool: spool)
+        let session = ConsoleSession(info: info, fleet: reads.fleet(demo), tenants: reads.tenants(demo), keyWatch: reads.keyWatch(demo),
+                                     audit: reads.audit(demo), usage: reads.usage(demo), actions: layer, reads: reads, deliver: nil)
         let runtime = Runtime(session: session, clock: SystemClock()) { name in throw CLIFailure(.usage, "no context \(name) in this test") }
         terminal = HeadlessTerminal(width: width, height: height)
         loop = EventLoop(model: AppModel(width: width, height: height, now: SystemClock().now(), session: info), driver: terminal,

@@ -244,7 +244,7 @@ import Testing
 
     @Test func aTenantScopedOperatorIsRefusedOnOtherTenantsOnly() async throws {
         let acme = try TenantID("acme")
-        let policy = ActionPolicy(op: Operator(name: "ops:acme", role: .operator, tenant: acme, authenticated: true), readonly: false)
+        let policy = AccessPolicy(op: Operator(name: "ops:acme", role: .operator, tenant: acme, authenticated: true), readonly: false)
         #expect(policy.refusal(.throttleSet, tenant: acme) == nil)
         #expect(policy.refusal(.throttleSet, tenant: try TenantID("globex"))?.contains("confined to tenant acme") == true)
         #expect(policy.refusal(.keyRotate, tenant: acme)?.contains("needs the admin role") == true)

@@ -19,9 +19,9 @@ struct Harness {
     /// One-off reads asked for (older audit pages); `load()` answers them.
     private(set) var pendingReads: [Feed] = []
 
-    static func session(role: Operator.Role = .admin, readonly: Bool = false, audit: String? = "demo audit") -> SessionInfo {
+    static func session(role: Operator.Role = .admin, scope: TenantID? = nil, readonly: Bool = false, audit: String? = "demo audit") -> SessionInfo {
         SessionInfo(context: "demo", source: "demo (seed 42)",
-                    policy: ActionPolicy(op: Operator(name: "ops:test", role: role, authenticated: false), readonly: readonly),
+                    policy: AccessPolicy(op: Operator(name: "ops:test", role: role, tenant: scope, authenticated: false), readonly: readonly),
                     liveStore: "demo", auditStore: audit, contexts: ["prod", "staging"], themes: ["default", "light", "mono"])
     }
 

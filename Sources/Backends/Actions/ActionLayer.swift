@@ -4,13 +4,13 @@ import Foundation
 /// the operator's role forbids, carries the action out, and writes an audit event for every
 /// outcome (allowed, refused or failed) to the durable spool before it reports.
 public struct ActionLayer: Sendable {
-    public let policy: ActionPolicy
+    public let policy: AccessPolicy
     public let writer: any GatewayWriting
     public let spool: AuditSpool
     public let clock: any Clock
 
     public init(op: Operator, readonly: Bool, writer: any GatewayWriting, spool: AuditSpool, clock: any Clock = SystemClock()) {
-        policy = ActionPolicy(op: op, readonly: readonly)
+        policy = AccessPolicy(op: op, readonly: readonly)
         self.writer = writer
         self.spool = spool
         self.clock = clock

@@ -5,19 +5,6 @@ import Foundation
 import Glibc
 #endif
 
-/// The action layer of this process, for the console and the CLI alike. Until Keycloak sign-in
-/// lands the operator is `local:$USER`, role from TOLLGATE_ROLE or the context (default admin),
-/// unauthenticated; read-only from `--readonly`/TOLLGATE_READONLY or the context.
-func localActionLayer(writer: any GatewayWriting, spool: AuditSpool, context: ContextConfig?) throws -> ActionLayer {
-    let roleText = Env.value("TOLLGATE_ROLE") ?? context?.role ?? "admin"
-    guard let role = Operator.Role(rawValue: roleText) else {
-        throw CLIFailure(.usage, "invalid TOLLGATE_ROLE \(SafeText.quoted(roleText)): must be viewer, support, operator or admin")
-    }
-    let user = Env.value("USER") ?? getpwuid(getuid()).flatMap { String(validatingCString: $0.pointee.pw_name) } ?? "uid\(getuid())"
-    let op = Operator(name: "local:" + SafeText.clean(user), role: role, authenticated: false)
-    return ActionLayer(op: op, readonly: Env.readonly || (context?.readonly ?? false), writer: writer, spool: spool)
-}
-
 /// Runs a request builder, naming its fields as the options they were typed in (`limit` is
 /// `--limit` here).
 func options<T>(_ build: () throws(Backends.ValidationError) -> T) throws(Backends.ValidationError) -> T {
@@ -49,7 +36,7 @@ struct ActionContext: ParsableArguments {
     @OptionGroup var source: SourceOptions
     @OptionGroup var clickhouse: ClickHouseOptions
     @OptionGroup var action: ActionOptions
-    @OptionGroup var config: ContextOptions
+    @OptionGroup var config: SessionOptions
 
     /// The gateway's Redis for an action.
     private func redis(_ context: ContextConfig?) throws -> RedisAuto {
@@ -62,7 +49,10 @@ struct ActionContext: ParsableArguments {
     /// `k_x "ci runner" of acme (last used 3m ago, expires never)`, for a confirmation; just the
     /// ids when the key cannot be read (the action then says why).
     func describeKey(_ t: TenantID, _ k: KeyID) async throws -> String {
-        let redis = try redis(try config.resolve())
+        let context = try config.resolve()
+        // Nothing of a tenant the operator may not see, not even in a question (the action is refused next).
+        guard try config.session(context).policy.refusal(.tenants, tenant: t) == nil else { return "\(k) of \(t)" }
+        let redis = try redis(context)
         let now = SystemClock().now()
         guard let key = (try? await RedisGateway(redis: redis).keys(of: t))?.first(where: { $0.id == k }) else { return "\(k) of \(t)" }
         return "\(k) \(SafeText.quoted(key.label)) of \(t) (\(key.problem == nil ? key.state(at: now).rawValue : "broken"), "
@@ -80,7 +70,7 @@ struct ActionContext: ParsableArguments {
     @discardableResult
     func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
         let context = try config.resolve()
-        let layer = try localActionLayer(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context), context: context)
+        let layer = try config.session(context).actions(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context))
         if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {

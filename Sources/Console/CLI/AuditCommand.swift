@@ -15,7 +15,7 @@ struct AuditCommand: AsyncParsableCommand {
             in * (key.*). --grep matches text in detail literally. tollgate's own spooled events are delivered first.
             """)
         @OptionGroup var clickhouse: ClickHouseOptions
-        @OptionGroup var config: ContextOptions
+        @OptionGroup var config: SessionOptions
         @Option(help: "The tenant id.") var tenant: String
         @Option(help: "How many events (1-100000).") var limit = 50
         @Option(help: "Only events at or after this time.") var since: String?
@@ -34,10 +34,10 @@ struct AuditCommand: AsyncParsableCommand {
             let query = try options { () throws(Backends.ValidationError) in
                 try AuditQuery.typed(id, limit: limit, action: action, actor: actor, outcome: outcome, since: since, until: until, grep: grep, now: now)
             }
-            let context = try config.resolve()
-            let audit = try clickhouse.makeAudit(context: context)
+            let session = try config.session(try config.resolve())
+            let store = try clickhouse.makeAudit(context: session.context)
             // What this machine's actions spooled goes first, so the tail shows them.
-            await clickhouse.deliverSpool(to: audit, context: context)
+            let audit = try await clickhouse.reads(.audit, of: id, session: session, audit: store).audit(store)
             let events = try await audit.audit(query)
             if !json { print(AuditText.header) }
             if events.isEmpty && !follow { Output.note("no audit events of \(id) match") }
@@ -79,7 +79,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One audit event: every column, its detail as indented JSON.")
         @OptionGroup var clickhouse: ClickHouseOptions
-        @OptionGroup var config: ContextOptions
+        @OptionGroup var config: SessionOptions
         @Argument(help: "The event id.") var eventID: String
         @Option(help: "The tenant id.") var tenant: String
         @Flag(help: "The event as one JSON object.") var json = false
@@ -89,9 +89,9 @@ struct AuditCommand: AsyncParsableCommand {
             guard !eventID.isEmpty, eventID.count <= 64, !eventID.unicodeScalars.contains(where: SafeText.isUnsafe) else {
                 throw CLIFailure(.usage, "invalid event id \(SafeText.quoted(eventID)): 1-64 characters, no control characters")
             }
-            let context = try config.resolve()
-            let audit = try clickhouse.makeAudit(context: context)
-            await clickhouse.deliverSpool(to: audit, context: context)
+            let session = try config.session(try config.resolve())
+            let store = try clickhouse.makeAudit(context: session.context)
+            let audit = try await clickhouse.reads(.audit, of: id, session: session, audit: store).audit(store)
             var query = AuditQuery(tenant: id, limit: 1)
             query.eventID = eventID
             guard let e = try await audit.audit(query).first else {

@@ -50,6 +50,18 @@ struct ClickHouseOptions: ParsableArguments {
         }
     }
 
+    /// The guard of `session`'s reads, after checking that it may read `kind` of `tenant`: a
+    /// refusal (exit 4) is audited and delivered at once. Delivers the spool either way.
+    func reads(_ kind: ReadKind, of tenant: TenantID, session: Session, audit: ClickHouseAudit) async throws -> ReadGuard {
+        let reads = session.reads(spool: spool(session.context))
+        do throws(BackendError) { try reads.check(kind, tenant) } catch {
+            await deliverSpool(to: audit, context: session.context)
+            throw error
+        }
+        await deliverSpool(to: audit, context: session.context)
+        return reads
+    }
+
     func makeAudit(context: ContextConfig?) throws -> ClickHouseAudit {
         guard let audit = try makeAuditIfConfigured(context: context) else {
             throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")
@@ -78,7 +90,7 @@ struct SchemaCommand: AsyncParsableCommand {
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create the database and the contract's tables if missing (idempotent).")
         @OptionGroup var clickhouse: ClickHouseOptions
-        @OptionGroup var config: ContextOptions
+        @OptionGroup var config: SessionOptions
 
         func run() async throws {
             let context = try config.resolve()

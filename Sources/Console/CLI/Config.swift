@@ -4,7 +4,7 @@ import Foundation
 import TOMLKit
 
 /// One named context of the config file: where a gateway's stores are and how to treat it.
-struct ContextConfig: Equatable {
+struct ContextConfig: Equatable, Sendable {
     var name: String
     var redis: String?
     var redisPassword: String?
@@ -19,54 +19,8 @@ struct ContextConfig: Equatable {
     var keycloak: String?
 }
 
-/// `--config` / `--context`: the config file (`$XDG_CONFIG_HOME/tollgate/config.toml`, default
-/// `~/.config/tollgate/config.toml`) and the context to use from it. Flags override environment
-/// variables, which override the file. Schema in docs/config.md.
-struct ContextOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The config file (env TOLLGATE_CONFIG).", valueName: "path")) var config: String?
-    @Option(help: ArgumentHelp("The context of the config file to use (env TOLLGATE_CONTEXT; default: the file's current-context).",
-                               valueName: "name")) var context: String?
-
-    /// The chosen context, or nil when there is no config file and none was asked for.
-    func resolve() throws -> ContextConfig? {
-        try resolve(named: context ?? Env.value("TOLLGATE_CONTEXT"))
-    }
-
-    /// The context `name` of the config file (nil: the file's current-context).
-    func resolve(named name: String?) throws -> ContextConfig? {
-        guard let (text, path) = try file(required: name != nil) else {
-            if let name { throw CLIFailure(.usage, "context \(SafeText.quoted(name)) asked for, but there is no config file at \(filePath)") }
-            return nil
-        }
-        return try Self.parse(text, path: path, context: name, env: ProcessInfo.processInfo.environment)
-    }
-
-    /// The names of the config file's contexts (command-mode completion).
-    func contextNames() throws -> [String] {
-        guard let (text, _) = try file(required: false) else { return [] }
-        return ((try? TOMLTable(string: text))?["contexts"]?.table?.keys).map { $0.sorted() } ?? []
-    }
-
-    private var explicitPath: String? { config ?? Env.value("TOLLGATE_CONFIG") }
-    private var filePath: String { explicitPath ?? Self.defaultPath(ProcessInfo.processInfo.environment) }
-
-    /// The config file's text and path; nil when there is none and none was named.
-    private func file(required: Bool) throws -> (String, String)? {
-        let path = filePath
-        guard FileManager.default.fileExists(atPath: path) else {
-            if let explicit = explicitPath { throw CLIFailure(.usage, "config file \(SafeText.quoted(explicit)) does not exist") }
-            return nil
-        }
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw CLIFailure(.usage, "cannot read the config file \(SafeText.quoted(path))")
-        }
-        return (text, path)
-    }
-
-    static func defaultPath(_ env: [String: String]) -> String {
-        (env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (NSHomeDirectory() + "/.config")) + "/tollgate/config.toml"
-    }
-
+/// The config file's schema: its contexts and their settings (docs/config.md).
+enum ConfigFile {
     static let keys: Set<String> = ["redis", "redis-password-file", "redis-password-env", "clickhouse", "clickhouse-password-file",
                                     "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool", "keycloak"]
 

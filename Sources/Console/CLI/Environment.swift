@@ -1,3 +1,4 @@
+import Backends
 import Foundation
 
 /// The environment variables tollgate reads; an empty variable counts as unset.
@@ -6,7 +7,14 @@ enum Env {
         ProcessInfo.processInfo.environment[name].flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    /// `TOLLGATE_READONLY` set to 1, true or yes. `--readonly` anywhere on the command line sets it
-    /// (Tollgate.main), so every command reads read-only mode here.
-    static var readonly: Bool { ["1", "true", "yes"].contains(value("TOLLGATE_READONLY")?.lowercased() ?? "") }
+    /// A boolean variable: true, false, 1, 0, yes or no (any case); nil when unset. Anything else
+    /// is an error naming the value, never a silent false.
+    static func bool(_ name: String) throws -> Bool? {
+        guard let text = value(name) else { return nil }
+        switch text.lowercased() {
+        case "true", "1", "yes": return true
+        case "false", "0", "no": return false
+        default: throw CLIFailure(.usage, "invalid \(name) \(SafeText.quoted(text)): must be true, false, 1, 0, yes or no")
+        }
+    }
 }

@@ -12,9 +12,6 @@ extension Tollgate {
         // A store that drops the connection must give an error to report, not end the process
         // before an action's outcome is known.
         signal(SIGPIPE, SIG_IGN)
-        // `--readonly` belongs to the root command but may stand anywhere; every action honours it
-        // through the environment, which the action layer reads in one place.
-        if CommandLine.arguments.dropFirst().contains("--readonly") { setenv("TOLLGATE_READONLY", "1", 1) }
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {

@@ -13,12 +13,14 @@ struct TenantsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every tenant: load, denials, budget and keys by state.")
         @OptionGroup var source: SourceOptions
-        @OptionGroup var config: ContextOptions
+        @OptionGroup var config: SessionOptions
         @Flag(help: "One JSON document instead of a table.") var json = false
 
         func run() async throws {
             let clock = SystemClock()
-            let fleet = try await source.makeBackend(clock: clock, context: try config.resolve()).fleet.fleet()
+            let session = try config.session(try config.resolve())
+            let reads = session.reads(spool: ClickHouseOptions.spool(flag: nil, context: session.context))
+            let fleet = try await reads.fleet(try source.makeBackend(clock: clock, context: session.context).fleet).fleet()
             if json {
                 try Output.json(FleetJSON(fleet))
                 return
@@ -42,14 +44,16 @@ struct TenantsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One tenant: every route's window, throttles, budget, keys by state.")
         @OptionGroup var source: SourceOptions
-        @OptionGroup var config: ContextOptions
+        @OptionGroup var config: SessionOptions
         @Argument(help: "The tenant id.") var tenant: String
         @Flag(help: "One JSON document instead of text.") var json = false
 
         func run() async throws {
             let id = try TenantID(tenant)
             let clock = SystemClock()
-            let tenants = try source.makeBackend(clock: clock, context: try config.resolve()).tenants
+            let session = try config.session(try config.resolve())
+            let tenants = session.reads(spool: ClickHouseOptions.spool(flag: nil, context: session.context))
+                .tenants(try source.makeBackend(clock: clock, context: session.context).tenants)
             var state = try await tenants.tenant(id)
             // One-shot: no incremental count has run, so count this tenant's keys now (a SCAN walk).
             if state.keyspace == nil { state.keyspace = try await tenants.keyspace(of: id) }

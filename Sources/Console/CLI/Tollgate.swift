@@ -24,10 +24,7 @@ struct Tollgate: AsyncParsableCommand {
 
     @OptionGroup var source: SourceOptions
     @OptionGroup var clickhouse: ClickHouseOptions
-    @OptionGroup var config: ContextOptions
-
-    @Flag(help: "Refuse every action, in the console and in every subcommand (env TOLLGATE_READONLY=1, or the context's readonly).")
-    var readonly = false
+    @OptionGroup var config: SessionOptions
 
     @Option(help: "Seconds between refreshes of live data (0.2-3600).")
     var refresh: Double = 1
@@ -74,7 +71,9 @@ struct Tollgate: AsyncParsableCommand {
         let spool = backend.isDemo
             ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
             : clickhouse.spool(context)
-        let layer = try localActionLayer(writer: backend.writer, spool: spool, context: context)
+        let identity = try config.session(context)
+        let layer = identity.actions(writer: backend.writer, spool: spool)
+        let reads = identity.reads(spool: backend.isDemo ? nil : spool)
         var audit: (any AuditReading)?, usage: (any UsageReading)?, deliver: (@Sendable () async -> Void)?
         var auditStore: String?
         if let demo = backend.demo {
@@ -89,7 +88,8 @@ struct Tollgate: AsyncParsableCommand {
         }
         let info = SessionInfo(context: context?.name, source: backend.label, policy: layer.policy, liveStore: backend.isDemo ? "demo" : "redis",
                                auditStore: auditStore, contexts: (try? config.contextNames()) ?? [], themes: ThemeLoader.names(), refresh: refresh)
-        return ConsoleSession(info: info, fleet: backend.fleet, tenants: backend.tenants, keyWatch: backend.keyWatch, audit: audit, usage: usage,
-                              actions: layer, deliver: deliver)
+        return ConsoleSession(info: info, fleet: reads.fleet(backend.fleet), tenants: reads.tenants(backend.tenants),
+                              keyWatch: reads.keyWatch(backend.keyWatch), audit: audit.map(reads.audit), usage: usage.map(reads.usage),
+                              actions: layer, reads: reads, deliver: deliver)
     }
 }

@@ -7,7 +7,7 @@ struct UsageCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "usage",
         abstract: "Requests, errors (4xx, 429, 5xx), tokens and latency of a tenant or one key: last hour, last day, per key and route, per minute.")
     @OptionGroup var clickhouse: ClickHouseOptions
-    @OptionGroup var config: ContextOptions
+    @OptionGroup var config: SessionOptions
     @Option(help: "The tenant id.") var tenant: String
     @Option(help: "One key of the tenant.") var key: String?
     @Flag(help: "One JSON document instead of text.") var json = false
@@ -15,10 +15,11 @@ struct UsageCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try TenantID(tenant)
         let keyID = try key.map { try KeyID($0) }
-        let context = try config.resolve()
-        let audit = try clickhouse.makeAudit(context: context)
-        await clickhouse.deliverSpool(to: audit, context: context)
-        let report = try await ClickHouseUsage(client: audit.client, database: audit.database).usage(tenant: id, key: keyID)
+        let session = try config.session(try config.resolve())
+        let audit = try clickhouse.makeAudit(context: session.context)
+        let usage = try await clickhouse.reads(.usage, of: id, session: session, audit: audit)
+            .usage(try ClickHouseUsage(client: audit.client, database: audit.database))
+        let report = try await usage.usage(tenant: id, key: keyID)
         if json {
             struct Row: Encodable { let key_id: String; let route: String; let last_hour: UsageTotals; let last_day: UsageTotals }
             struct Doc: Encodable { let tenant_id: String; let key_id: String?; let last_hour: UsageTotals; let last_day: UsageTotals

@@ -12,6 +12,8 @@ struct ConsoleSession: Sendable {
     let audit: (any AuditReading)?
     let usage: (any UsageReading)?
     let actions: ActionLayer
+    /// The guard the readers above go through; here to audit what command mode refused.
+    let reads: ReadGuard
     /// Delivers the spooled audit events of actions to ClickHouse; nil without one.
     let deliver: (@Sendable () async -> Void)?
 }

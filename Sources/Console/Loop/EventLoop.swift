@@ -76,6 +76,7 @@ final class EventLoop {
             case .perform(let request): runtime.perform(request)
             case .copy(let text): driver.copy(text)
             case .readOnce(let feed): runtime.readOnce(feed)
+            case .auditRefusal(let kind, let tenant): runtime.auditRefusal(kind, tenant)
             case .arrange(let digest, let spec): runtime.arrange(digest, spec)
             case .theme(let name):
                 do {

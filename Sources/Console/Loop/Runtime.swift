@@ -39,6 +39,15 @@ final class Runtime {
         feeds.readOnce(feed, session) { inFlight.add(-1) }
     }
 
+    /// Audits a read that command mode refused, through the session's guard, and delivers it.
+    func auditRefusal(_ kind: ReadKind, _ tenant: TenantID) {
+        let reads = session.reads, deliver = session.deliver
+        Task.detached {
+            try? reads.check(kind, tenant)   // refuses again, and audits the refusal
+            await deliver?()
+        }
+    }
+
     /// The action through the action layer (which refuses, audits and spools); then the spool goes
     /// to ClickHouse, and the feeds read again so the change and its audit row show.
     func perform(_ request: ActionRequest) {

@@ -32,8 +32,11 @@ public struct AppModel: Sendable {
 
     public var tooSmall: Bool { width < Self.minWidth || height < Self.minHeight }
 
-    /// The live reads the current screen needs, of the stores this session has.
-    public var needs: Set<Feed> { nav.current.needs.filter { $0.store == .redis || session.auditStore != nil } }
+    /// The live reads the current screen needs, of the stores this session has, that its policy
+    /// allows (a viewer's tenant detail reads no audit events; the pane says why).
+    public var needs: Set<Feed> {
+        nav.current.needs.filter { ($0.store == .redis || session.auditStore != nil) && session.policy.refusal($0.access.kind, tenant: $0.access.tenant) == nil }
+    }
 
     /// Two header lines above the screen, the footer below it.
     public var screenArea: Rect { Rect(x: 0, y: 2, width: width, height: max(1, height - 3)) }
@@ -201,6 +204,14 @@ public struct AppModel: Sendable {
             }
             named = current
         default: break
+        }
+        if let id = named {
+            let kind: ReadKind = switch command { case .audit: .audit; case .usage: .usage; default: .tenants }
+            if let why = session.policy.refusal(kind, tenant: id) {
+                prompt.error = why
+                overlay = .command(prompt)
+                return [.auditRefusal(kind, id)]
+            }
         }
         if let id = named, let fleet, fleet.index(of: id) == nil {
             prompt.error = "no tenant \(SafeText.quoted(id.rawValue)) among the \(fleet.count) tenants of this fleet"

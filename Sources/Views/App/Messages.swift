@@ -69,4 +69,7 @@ public enum Effect: Sendable {
     case copy(String)
     /// Read a feed once (a page of older audit events); comes back as `.loaded`.
     case readOnce(Feed)
+    /// Audit a read the policy refused (command mode asked for a tenant or a pane the operator
+    /// may not see): the session's read guard writes it, as for the CLI.
+    case auditRefusal(ReadKind, TenantID)
 }

@@ -27,6 +27,17 @@ public enum Feed: Hashable, Sendable {
 
     public enum Store: String, Sendable { case redis, clickhouse }
 
+    /// What the policy must allow for this read, of which tenant (nil: the fleet).
+    public var access: (kind: ReadKind, tenant: TenantID?) {
+        switch self {
+        case .fleet, .expiringKeys: (.tenants, nil)
+        case .tenant(let t), .keys(let t): (.tenants, t)
+        case .recentAudit(let t): (.audit, t)
+        case .usage(let t, _): (.usage, t)
+        case .auditFollow(let q), .auditPage(let q): (.audit, q.tenant)
+        }
+    }
+
     public var store: Store {
         switch self {
         case .fleet, .tenant, .keys, .expiringKeys: .redis
@@ -112,6 +123,12 @@ public struct ScreenEnv: Sendable {
     public func isStale(_ feed: Feed) -> Bool { status(feed).isStale(now: now, interval: feed.interval(refresh: session.refresh)) }
     /// Why `kind` is refused on `tenant` now, or nil: the same policy the action layer applies.
     public func refusal(_ kind: ActionKind, _ tenant: TenantID?) -> String? { session.policy.refusal(kind, tenant: tenant) }
+    /// Why the audit log or key usage of `tenant` cannot be read here: no ClickHouse, or the
+    /// policy (a viewer reads neither); nil when it can.
+    public func unreadable(_ kind: ReadKind, _ tenant: TenantID) -> String? {
+        if session.auditStore == nil { return "\(kind == .usage ? "key usage needs" : "audit events need") ClickHouse: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL" }
+        return session.policy.refusal(kind, tenant: tenant)
+    }
 }
 
 /// What a screen asks of the app after a key or new data.

@@ -5,7 +5,7 @@ import Backends
 public struct SessionInfo: Sendable {
     public var context: String?
     public var source: String
-    public var policy: ActionPolicy
+    public var policy: AccessPolicy
     /// What the live feeds read (`redis`, `demo`), and the audit log's store when one is
     /// configured (`clickhouse`, `demo`): panes that need it say what is missing otherwise.
     public var liveStore: String
@@ -16,7 +16,7 @@ public struct SessionInfo: Sendable {
     /// Seconds between refreshes of the live feeds.
     public var refresh: Double
 
-    public init(context: String?, source: String, policy: ActionPolicy, liveStore: String, auditStore: String?, contexts: [String] = [],
+    public init(context: String?, source: String, policy: AccessPolicy, liveStore: String, auditStore: String?, contexts: [String] = [],
                 themes: [String] = [], refresh: Double = 1) {
         self.context = context
         self.source = source

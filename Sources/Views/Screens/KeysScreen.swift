@@ -61,7 +61,7 @@ public struct KeysScreen: Screen {
                     disabled: none ?? env.refusal(.keyRotate, tenant) ?? rotateOff),
             Binding([.char("x")], .revoke, "revoke the key now", hint: "revoke", disabled: none ?? env.refusal(.keyRevoke, tenant) ?? revokeOff),
             Binding([.char("u")], .usage, "the key's usage by route", hint: "usage",
-                    disabled: none ?? (env.session.auditStore == nil ? TenantDetailScreen.noAudit : nil)),
+                    disabled: none ?? env.unreadable(.usage, tenant)),
         ]
     }
 

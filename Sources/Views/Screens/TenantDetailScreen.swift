@@ -48,8 +48,8 @@ public struct TenantDetailScreen: Screen {
             Binding([.char("b")], .budget, "raise the budget", hint: "budget",
                     disabled: budgetOff ?? env.refusal(.budgetRaise, tenant)),
             Binding([.char("k")], .keys, "the tenant's API keys", hint: "keys"),
-            Binding([.char("a")], .audit, "the tenant's audit log, followed", hint: "audit", disabled: env.session.auditStore == nil ? Self.noAudit : nil),
-            Binding([.char("u")], .usage, "key usage by key and route", hint: "usage", disabled: env.session.auditStore == nil ? Self.noAudit : nil),
+            Binding([.char("a")], .audit, "the tenant's audit log, followed", hint: "audit", disabled: env.unreadable(.audit, tenant)),
+            Binding([.char("u")], .usage, "key usage by key and route", hint: "usage", disabled: env.unreadable(.usage, tenant)),
         ]
     }
 
@@ -97,7 +97,6 @@ public struct TenantDetailScreen: Screen {
         budgetSamples.removeAll { d.takenAt - $0.at > Self.burnWindow }
     }
 
-    static let noAudit = "no ClickHouse configured: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL"
 
     /// The recent burn rate is measured over this much of what the screen saw.
     static let burnWindow = 300.0

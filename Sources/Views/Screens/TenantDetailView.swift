@@ -233,8 +233,8 @@ enum TenantDetailView {
         }
         grid.put(Fit.text(" PER MIN", label), x: x, y: y + 1, role: .header)
         let feed = Feed.usage(s.tenant, nil)
-        guard env.session.auditStore != nil else {
-            grid.put("key_usage per minute needs ClickHouse: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL", x: x + label + 1, y: y + 1, role: .dim, maxWidth: width - label - 2)
+        if let why = env.unreadable(.usage, s.tenant) {
+            grid.put(why, x: x + label + 1, y: y + 1, role: .dim, maxWidth: width - label - 2)
             return
         }
         if let failure = env.status(feed).failure, env.isStale(feed) {
@@ -259,8 +259,8 @@ enum TenantDetailView {
         let age = env.status(feed).lastOK.map { "read \(Format.duration(env.now - $0)) ago" } ?? ""
         title(&grid, "LATEST AUDIT EVENTS", right: env.session.auditStore.map { "\($0) · \(age)" } ?? "", x: x, y: y, width: width)
         guard rows > 0 else { return }
-        guard env.session.auditStore != nil else {
-            grid.put("audit events need ClickHouse: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL", x: x + 2, y: y + 1, role: .dim, maxWidth: width - 4)
+        if let why = env.unreadable(.audit, s.tenant) {
+            grid.put(why, x: x + 2, y: y + 1, role: .dim, maxWidth: width - 4)
             return
         }
         if let failure = env.status(feed).failure, env.isStale(feed) {

@@ -114,8 +114,7 @@ public struct UsageScreen: Screen {
     public func draw(into grid: inout Grid, area: Rect, _ env: ScreenEnv) {
         guard let r = report else {
             let failure = env.status(.usage(tenant, key)).failure
-            let text = env.session.auditStore == nil ? "key usage needs ClickHouse: pass --clickhouse URL or set TOLLGATE_CLICKHOUSE_URL"
-                : failure.map { "cannot read key_usage: \($0.message)" } ?? "reading key_usage…"
+            let text = env.unreadable(.usage, tenant) ?? failure.map { "cannot read key_usage: \($0.message)" } ?? "reading key_usage…"
             grid.put(text, x: area.x + 2, y: area.y + 1, role: failure == nil ? .dim : .error, maxWidth: area.width - 4)
             return
         }

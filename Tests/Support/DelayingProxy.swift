@@ -27,22 +27,32 @@ public final class DelayingProxy: @unchecked Sendable {
     /// belong to another connection of the process).
     final class Link: @unchecked Sendable {
         let client: Int32, server: Int32
-        private let pumps = Mutex(2)
+        /// Pumps still running, and whether the numbers were closed: once they are, they may
+        /// belong to another connection of the process, which a late `end` must not shut down.
+        private let state = Mutex((pumps: 2, closed: false))
         /// How long the next reply is held, once the connection's EVAL went through.
         let held = Mutex<Double?>(nil)
         init(client: Int32, server: Int32) { (self.client, self.server) = (client, server) }
 
         func end() {
-            shutdown(client, Int32(SHUT_RDWR))
-            shutdown(server, Int32(SHUT_RDWR))
+            state.withLock { s in
+                guard !s.closed else { return }
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(server, Int32(SHUT_RDWR))
+            }
         }
 
         /// A pump is done: the last one closes the sockets.
         func pumpDone() {
-            end()
-            guard pumps.withLock({ n in n -= 1; return n == 0 }) else { return }
-            Glibc.close(client)
-            Glibc.close(server)
+            state.withLock { s in
+                shutdown(client, Int32(SHUT_RDWR))
+                shutdown(server, Int32(SHUT_RDWR))
+                s.pumps -= 1
+                guard s.pumps == 0 else { return }
+                Glibc.close(client)
+                Glibc.close(server)
+                s.closed = true
+            }
         }
     }
 

@@ -10,7 +10,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.1.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
     ],
     targets: [
         // System-library shims: headers only, static inline wrappers for macros and variadics.
@@ -20,9 +21,12 @@ let package = Package(
                        providers: [.apt(["libhiredis-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CQRencode", path: "Sources/CQRencode",
+                       providers: [.apt(["libqrencode-dev"])]),
 
         // Domain types, schemas, backend protocols and adapters. No UI.
-        .target(name: "Backends", dependencies: ["CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto")],
+        .target(name: "Backends", dependencies: ["CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
+                                                 .product(name: "JWTKit", package: "jwt-kit")],
                 path: "Sources/Backends"),
         // View models, widgets drawing into a cell grid, themes. No I/O, no curses.
         .target(name: "Views", dependencies: ["Backends", "TOMLKit"], path: "Sources/Views", plugins: ["EmbedThemes"]),
@@ -33,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "Console",
             dependencies: [
-                "Views", "Backends", "CNcurses",
+                "Views", "Backends", "CNcurses", "CQRencode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],

@@ -8,6 +8,7 @@ missing=()
 have_header() { [ -e "$1" ]; }
 have_header /usr/include/ncursesw/curses.h || missing+=(libncurses-dev)
 have_header /usr/include/hiredis/hiredis.h || missing+=(libhiredis-dev)
+have_header /usr/include/qrencode.h || missing+=(libqrencode-dev)
 have_header /usr/include/x86_64-linux-gnu/curl/curl.h || have_header /usr/include/curl/curl.h || missing+=(libcurl4-openssl-dev)
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v redis-cli >/dev/null || missing+=(redis-tools)
@@ -16,6 +17,8 @@ command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
+# The Keycloak stand-in of the tests signs tokens with the cryptography package.
+{ python3 -c 'import cryptography' 2>/dev/null || /usr/bin/python3 -c 'import cryptography' 2>/dev/null; } || missing+=(python3-cryptography)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

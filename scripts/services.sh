@@ -4,7 +4,8 @@
 #   scripts/services.sh start DIR   -> writes DIR/env (TOLLGATE_TEST_* variables) once all answer
 #   scripts/services.sh clickhouse DIR   -> only a ClickHouse (DIR/env, DIR/clickhouse.pid)
 #   scripts/services.sh stop DIR
-# Redis standalone, a Redis Cluster of three masters, and ClickHouse (Debian's 18.16).
+# Redis standalone, a Redis Cluster of three masters, ClickHouse (Debian's 18.16), and a stand-in
+# for Keycloak (scripts/keycloak-standin.py).
 set -euo pipefail
 
 cmd=${1:?usage: services.sh start|clickhouse|stop DIR}
@@ -74,6 +75,24 @@ PY
         || { tail -20 "$dir/clickhouse/log/server.err.log" >&2 || true; return 1; }
 }
 
+# A Python that has the cryptography package (the stand-in signs tokens with RS256).
+python_with_crypto() {
+    for py in python3 /usr/bin/python3; do
+        if command -v "$py" >/dev/null && "$py" -c 'import cryptography' 2>/dev/null; then echo "$py"; return 0; fi
+    done
+    echo "no python3 with the cryptography package (apt-get install python3-cryptography)" >&2
+    return 1
+}
+
+# The Keycloak stand-in (scripts/keycloak-standin.py): Keycloak cannot be installed here.
+start_keycloak() { # sets kc_port
+    local py; py=$(python_with_crypto)
+    rm -f "$dir/keycloak.port"
+    ("$py" "$(dirname "$0")/keycloak-standin.py" "$dir/keycloak.port" >"$dir/keycloak.log" 2>&1 & echo $! >"$dir/keycloak.pid")
+    wait_for "keycloak stand-in" 80 test -s "$dir/keycloak.port" || { cat "$dir/keycloak.log" >&2; return 1; }
+    kc_port=$(cat "$dir/keycloak.port")
+}
+
 start() {
     mkdir -p "$dir"
     local redis_port; redis_port=$(free_port)
@@ -94,6 +113,7 @@ start() {
     done
 
     start_clickhouse
+    start_keycloak
 
     local cluster; cluster=$(IFS=,; echo "${nodes[*]}")
     cat >"$dir/env" <<ENV
@@ -101,8 +121,9 @@ export TOLLGATE_TEST_REDIS=127.0.0.1:$redis_port
 export TOLLGATE_TEST_REDIS_CLUSTER=$cluster
 export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http
 export TOLLGATE_TEST_CLICKHOUSE_TCP=$ch_tcp
+export TOLLGATE_TEST_KEYCLOAK=http://127.0.0.1:$kc_port
 ENV
-    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$ch_http"
+    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$ch_http, keycloak stand-in http://127.0.0.1:$kc_port"
 }
 
 case $cmd in

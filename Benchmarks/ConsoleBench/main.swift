@@ -26,7 +26,7 @@ func console(_ n: Int) async throws -> (AppModel, FleetDigest, arrange: Double, 
     let t0 = now()
     let digest = FleetDigest(snapshot, previous: earlier)
     let digestTime = Double(now() - t0) / 1e6
-    let session = SessionInfo(context: "bench", source: "demo", policy: ActionPolicy(op: Operator(name: "bench", role: .admin, authenticated: false), readonly: false),
+    let session = SessionInfo(context: "bench", source: "demo", policy: AccessPolicy(op: Operator(name: "bench", role: .admin, authenticated: false), readonly: false),
                               liveStore: "demo", auditStore: nil)
     var app = AppModel(width: 200, height: 50, now: instant, session: session)
     var arrangeTime = 0.0

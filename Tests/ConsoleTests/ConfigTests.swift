@@ -43,9 +43,14 @@ struct ConfigTests {
         redis = "redis://ops@\(Self.redis)/13"
         redis-password-file = "\(pw)"
         """)
+        // A password file others may read is refused, naming it and its mode, as ssh does.
+        chmod(pw, 0o644)
+        let open = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "p"])
+        #expect(open.status == 2 && open.stderr.contains("\"\(pw)\" has mode 0644") && open.stderr.contains("chmod 600"), "\(open.stderr)")
+        chmod(pw, 0o600)
         let r = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", path, "--context", "p"])
         #expect(r.status == 4, "the server refuses the password from the file: \(r.stderr)")
-        #expect(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"))
+        #expect(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2") && !open.stderr.contains("hunter2"))
     }
 
     @Test func badConfigsNameTheProblem() async throws {

@@ -9,11 +9,17 @@ public struct ActionLayer: Sendable {
     public let spool: AuditSpool
     public let clock: any Clock
 
-    public init(op: Operator, readonly: Bool, writer: any GatewayWriting, spool: AuditSpool, clock: any Clock = SystemClock()) {
+    /// Asked before each action when the operator signed in with Keycloak: the sign-in is still
+    /// valid (refreshed when near expiry), else the action is refused.
+    let stillSignedIn: (@Sendable () async throws(BackendError) -> Void)?
+
+    public init(op: Operator, readonly: Bool, writer: any GatewayWriting, spool: AuditSpool, clock: any Clock = SystemClock(),
+                stillSignedIn: (@Sendable () async throws(BackendError) -> Void)? = nil) {
         policy = AccessPolicy(op: op, readonly: readonly)
         self.writer = writer
         self.spool = spool
         self.clock = clock
+        self.stillSignedIn = stillSignedIn
     }
 
     public var op: Operator { policy.op }
@@ -31,6 +37,10 @@ public struct ActionLayer: Sendable {
         if let why = refusal(request) {
             try record(request, requestID, outcome: "denied", detail: ["refused": why], at: now)
             throw .denied(why)
+        }
+        do throws(BackendError) { try await stillSignedIn?() } catch {
+            try record(request, requestID, outcome: "denied", detail: ["refused": error.description], at: now)
+            throw error
         }
         do throws(BackendError) {
             let result = try await writer.apply(request, by: op, now: Int64(now), requestID: requestID)

@@ -1,5 +1,3 @@
-import CCurl
-import Dispatch
 import Foundation
 
 /// Where ClickHouse's HTTP interface is: `http://[user:password@]host:port`. The password is sent
@@ -48,84 +46,27 @@ public struct ClickHouseURL: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "http://\(password == nil ? "" : "\(user ?? "default"):***@")\(host):\(port)" }
 }
 
-/// ClickHouse over its HTTP interface with libcurl: one reused connection driven from its own
-/// serial queue (never the UI thread), connect and total timeouts, gzip, and error bodies turned
-/// into clear, sanitised messages.
-public final class ClickHouseClient: @unchecked Sendable {
-    // Invariant: `handle` is touched only on `queue`.
-    private let queue = DispatchQueue(label: "tollgate.clickhouse")
-    private var handle: UnsafeMutableRawPointer?
+/// ClickHouse over its HTTP interface (`HTTPClient`: libcurl, one reused connection off the UI
+/// thread), gzip, and error bodies turned into clear, sanitised messages.
+public final class ClickHouseClient: Sendable {
+    private let http: HTTPClient
     public let url: ClickHouseURL
-    public let connectTimeout: Double
-    public let timeout: Double
-
-    private static let globalInit: Bool = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK }()
+    public var connectTimeout: Double { http.connectTimeout }
+    public var timeout: Double { http.timeout }
 
     public init(_ url: ClickHouseURL, connectTimeout: Double = 2, timeout: Double = 10) {
         self.url = url
-        self.connectTimeout = connectTimeout
-        self.timeout = timeout
+        http = HTTPClient(label: "clickhouse \(url.host):\(url.port)", connectTimeout: connectTimeout, timeout: timeout)
     }
-
-    deinit { if let h = handle { curl_easy_cleanup(h) } }
 
     /// Runs one statement; returns the response body. Non-200 answers are `.failed` with
     /// ClickHouse's code and text; no answer in time or no connection is `.unavailable`.
     public func execute(_ sql: String) async throws(BackendError) -> [UInt8] {
-        let result: Result<[UInt8], BackendError> = await withCheckedContinuation { cont in
-            queue.async {
-                do throws(BackendError) { cont.resume(returning: .success(try self.perform(sql))) } catch { cont.resume(returning: .failure(error)) }
-            }
-        }
-        return try result.get()
-    }
-
-    final class Sink {
-        var bytes: [UInt8] = []
-        let limit = 512 * 1024 * 1024
-    }
-
-    private func perform(_ sql: String) throws(BackendError) -> [UInt8] {
-        guard Self.globalInit else { throw .failed("libcurl could not be initialised") }
-        if handle == nil { handle = curl_easy_init() }
-        guard let h = handle else { throw .failed("libcurl: no handle") }
-        curl_easy_reset(h)   // keeps the connection cache: the TCP connection is reused
-        let sink = Sink()
-        let box = Unmanaged.passRetained(sink)
-        defer { box.release() }
-        _ = tg_curl_setopt_str(h, CURLOPT_URL, "http://\(url.host):\(url.port)/?enable_http_compression=1")
-        _ = tg_curl_setopt_long(h, CURLOPT_POST, 1)
-        _ = tg_curl_setopt_long(h, CURLOPT_POSTFIELDSIZE, sql.utf8.count)
-        _ = tg_curl_setopt_str(h, CURLOPT_COPYPOSTFIELDS, sql)
-        _ = tg_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT_MS, Int(connectTimeout * 1000))
-        _ = tg_curl_setopt_long(h, CURLOPT_TIMEOUT_MS, Int(timeout * 1000))
-        _ = tg_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
-        _ = tg_curl_setopt_str(h, CURLOPT_ACCEPT_ENCODING, "")
-        if let user = url.user ?? (url.password != nil ? "default" : nil) { _ = tg_curl_setopt_str(h, CURLOPT_USERNAME, user) }
-        if let password = url.password { _ = tg_curl_setopt_str(h, CURLOPT_PASSWORD, password) }
-        _ = tg_curl_setopt_ptr(h, CURLOPT_WRITEDATA, box.toOpaque())
-        _ = tg_curl_setopt_writefn(h) { data, size, count, context in
-            let sink = Unmanaged<ClickHouseClient.Sink>.fromOpaque(context!).takeUnretainedValue()
-            let n = size * count
-            guard sink.bytes.count + n <= sink.limit else { return 0 }   // aborts the transfer
-            sink.bytes.append(contentsOf: UnsafeRawBufferPointer(start: data, count: n))
-            return n
-        }
-        let rc = curl_easy_perform(h)
-        guard rc == CURLE_OK else {
-            let why = String(cString: curl_easy_strerror(rc))
-            switch rc {
-            case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST, CURLE_OPERATION_TIMEDOUT, CURLE_GOT_NOTHING,
-                 CURLE_RECV_ERROR, CURLE_SEND_ERROR:
-                throw .unavailable("clickhouse \(url.host):\(url.port): \(why)" + (rc == CURLE_OPERATION_TIMEDOUT ? " (limit \(timeout)s)" : ""))
-            default:
-                throw .failed("clickhouse \(url.host):\(url.port): \(why)")
-            }
-        }
-        var status = 0
-        _ = tg_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &status)
-        guard status == 200 else { throw Self.serverError(status: status, body: sink.bytes) }
-        return sink.bytes
+        let auth = url.password.map { (user: url.user ?? "default", password: $0) } ?? url.user.map { (user: $0, password: "") }
+        let response = try await http.send(HTTPRequest("POST", "http://\(url.host):\(url.port)/?enable_http_compression=1",
+                                                       body: Array(sql.utf8), basicAuth: auth))
+        guard response.status == 200 else { throw Self.serverError(status: response.status, body: response.body) }
+        return response.body
     }
 
     /// `Code: 60, e.displayText() = DB::Exception: Table gateway.x doesn't exist` -> a short message.

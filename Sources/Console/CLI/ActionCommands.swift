@@ -51,7 +51,7 @@ struct ActionContext: ParsableArguments {
     func describeKey(_ t: TenantID, _ k: KeyID) async throws -> String {
         let context = try config.resolve()
         // Nothing of a tenant the operator may not see, not even in a question (the action is refused next).
-        guard try config.session(context).policy.refusal(.tenants, tenant: t) == nil else { return "\(k) of \(t)" }
+        guard try await config.session(context).policy.refusal(.tenants, tenant: t) == nil else { return "\(k) of \(t)" }
         let redis = try redis(context)
         let now = SystemClock().now()
         guard let key = (try? await RedisGateway(redis: redis).keys(of: t))?.first(where: { $0.id == k }) else { return "\(k) of \(t)" }
@@ -70,7 +70,7 @@ struct ActionContext: ParsableArguments {
     @discardableResult
     func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
         let context = try config.resolve()
-        let layer = try config.session(context).actions(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context))
+        let layer = try await config.session(context).actions(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context))
         if layer.refusal(request) == nil, let question { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {

@@ -34,7 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
             let query = try options { () throws(Backends.ValidationError) in
                 try AuditQuery.typed(id, limit: limit, action: action, actor: actor, outcome: outcome, since: since, until: until, grep: grep, now: now)
             }
-            let session = try config.session(try config.resolve())
+            let session = try await config.session(try config.resolve())
             let store = try clickhouse.makeAudit(context: session.context)
             // What this machine's actions spooled goes first, so the tail shows them.
             let audit = try await clickhouse.reads(.audit, of: id, session: session, audit: store).audit(store)
@@ -89,7 +89,7 @@ struct AuditCommand: AsyncParsableCommand {
             guard !eventID.isEmpty, eventID.count <= 64, !eventID.unicodeScalars.contains(where: SafeText.isUnsafe) else {
                 throw CLIFailure(.usage, "invalid event id \(SafeText.quoted(eventID)): 1-64 characters, no control characters")
             }
-            let session = try config.session(try config.resolve())
+            let session = try await config.session(try config.resolve())
             let store = try clickhouse.makeAudit(context: session.context)
             let audit = try await clickhouse.reads(.audit, of: id, session: session, audit: store).audit(store)
             var query = AuditQuery(tenant: id, limit: 1)

@@ -62,6 +62,15 @@ struct ClickHouseOptions: ParsableArguments {
         return reads
     }
 
+    /// Runs a read of the live stores; when the guard refuses it, the audit of that refusal goes
+    /// to ClickHouse at once if one is configured (else it waits in the spool).
+    func deliveringRefusals<T>(_ session: Session, _ read: () async throws -> T) async throws -> T {
+        do { return try await read() } catch BackendError.denied(let why) {
+            if let audit = try? makeAuditIfConfigured(context: session.context) { await deliverSpool(to: audit, context: session.context) }
+            throw BackendError.denied(why)
+        }
+    }
+
     func makeAudit(context: ContextConfig?) throws -> ClickHouseAudit {
         guard let audit = try makeAuditIfConfigured(context: context) else {
             throw CLIFailure(.usage, "no ClickHouse configured: pass --clickhouse URL, set TOLLGATE_CLICKHOUSE_URL, or give the context a clickhouse")

@@ -15,14 +15,23 @@ struct ContextConfig: Equatable, Sendable {
     var theme: String?
     var role: String?
     var spool: String?
-    /// The Keycloak base URL of the context's operators realm: read now, used by the sign-in issue.
+    /// Keycloak: the base URL, and the settings that go with it (docs/keycloak.md).
     var keycloak: String?
+    var keycloakRealm: String?
+    var keycloakClient: String?
+    var keycloakClientSecret: String?
+    var keycloakSMBRealm: String?
+    var keycloakAdminClient: String?
+    var keycloakAdminSecret: String?
+    var keycloakAdminRealm: String?
 }
 
 /// The config file's schema: its contexts and their settings (docs/config.md).
 enum ConfigFile {
     static let keys: Set<String> = ["redis", "redis-password-file", "redis-password-env", "clickhouse", "clickhouse-password-file",
-                                    "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool", "keycloak"]
+                                    "clickhouse-password-env", "clickhouse-database", "readonly", "theme", "role", "spool", "keycloak",
+                                    "keycloak-realm", "keycloak-client", "keycloak-client-secret-file", "keycloak-smb-realm",
+                                    "keycloak-admin-client", "keycloak-admin-secret-file", "keycloak-admin-realm"]
 
     static func parse(_ text: String, path: String, context: String?, env: [String: String]) throws -> ContextConfig? {
         let table: TOMLTable
@@ -42,12 +51,7 @@ enum ConfigFile {
         }
         /// A password from a file (first line) or an environment variable; never from the file itself.
         func password(_ prefix: String) throws -> String? {
-            if let file = try string("\(prefix)-password-file") {
-                guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                    throw CLIFailure(.usage, "\(path): contexts.\(name).\(prefix)-password-file: cannot read \(SafeText.quoted(file))")
-                }
-                return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            }
+            if let file = try string("\(prefix)-password-file") { return try SecretFile.read(file, "\(path): contexts.\(name).\(prefix)-password-file") }
             if let variable = try string("\(prefix)-password-env") {
                 guard let value = env[variable] else { throw CLIFailure(.usage, "\(path): contexts.\(name).\(prefix)-password-env: \(SafeText.quoted(variable)) is not set") }
                 return value
@@ -71,6 +75,13 @@ enum ConfigFile {
         if let k = c.keycloak, !(k.hasPrefix("https://") || k.hasPrefix("http://")) || k.unicodeScalars.contains(where: SafeText.isUnsafe) {
             throw CLIFailure(.usage, "\(path): contexts.\(name).keycloak \(SafeText.quoted(k)) must be an http(s) URL")
         }
+        c.keycloakRealm = try string("keycloak-realm")
+        c.keycloakClient = try string("keycloak-client")
+        c.keycloakClientSecret = try string("keycloak-client-secret-file").map { try SecretFile.read($0, "\(path): contexts.\(name).keycloak-client-secret-file") }
+        c.keycloakSMBRealm = try string("keycloak-smb-realm")
+        c.keycloakAdminClient = try string("keycloak-admin-client")
+        c.keycloakAdminSecret = try string("keycloak-admin-secret-file").map { try SecretFile.read($0, "\(path): contexts.\(name).keycloak-admin-secret-file") }
+        c.keycloakAdminRealm = try string("keycloak-admin-realm")
         return c
     }
 }

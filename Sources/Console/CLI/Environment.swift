@@ -1,5 +1,8 @@
 import Backends
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The environment variables tollgate reads; an empty variable counts as unset.
 enum Env {
@@ -16,5 +19,22 @@ enum Env {
         case "false", "0", "no": return false
         default: throw CLIFailure(.usage, "invalid \(name) \(SafeText.quoted(text)): must be true, false, 1, 0, yes or no")
         }
+    }
+}
+
+/// A secret kept in a file (a password, a client secret): its first line. A file that its group
+/// or others may read is refused, naming it and its mode, as ssh refuses such a private key.
+enum SecretFile {
+    static func read(_ path: String, _ what: String) throws -> String {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw CLIFailure(.usage, "\(what): cannot read \(SafeText.quoted(path)): \(String(cString: strerror(errno)))") }
+        let mode = st.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw CLIFailure(.usage, "\(what): \(SafeText.quoted(path)) has mode \(String(format: "%04o", mode)); a secret's file must be readable by its owner alone (chmod 600 it)")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw CLIFailure(.usage, "\(what): cannot read \(SafeText.quoted(path))")
+        }
+        return text.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? ""
     }
 }

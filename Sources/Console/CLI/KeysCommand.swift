@@ -10,6 +10,7 @@ struct KeysCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every key of a tenant with its derived state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var clickhouse: ClickHouseOptions
         @OptionGroup var config: SessionOptions
         @Option(help: "The tenant id.") var tenant: String
         @Flag(help: "One JSON document instead of a table (times in ISO 8601, UTC).") var json = false
@@ -17,10 +18,10 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let t = try TenantID(tenant)
             let clock = SystemClock()
-            let session = try config.session(try config.resolve())
-            let tenants = session.reads(spool: ClickHouseOptions.spool(flag: nil, context: session.context))
+            let session = try await config.session(try config.resolve())
+            let tenants = session.reads(spool: clickhouse.spool(session.context))
                 .tenants(try source.makeBackend(clock: clock, context: session.context).tenants)
-            let keys = try await tenants.keys(of: t)
+            let keys = try await clickhouse.deliveringRefusals(session) { try await tenants.keys(of: t) }
             let now = clock.now()
             if json {
                 try Output.json(keys.map { KeyJSON($0, now: now) })

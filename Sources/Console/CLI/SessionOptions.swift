@@ -1,6 +1,7 @@
 import ArgumentParser
 import Backends
 import Foundation
+import Synchronization
 import TOMLKit
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +13,42 @@ import Glibc
 struct SessionOptions: ParsableArguments {
     @Flag(help: "Refuse every action, in the console and in every subcommand (env TOLLGATE_READONLY=true, or the context's readonly).")
     var readonly = false
+
+    @Option(help: ArgumentHelp("Keycloak's base URL; operators then sign in with it (env TOLLGATE_KEYCLOAK_URL).", valueName: "url"))
+    var keycloak: String?
+    @Option(help: ArgumentHelp("The operators realm (env TOLLGATE_KEYCLOAK_REALM; default ops).", valueName: "realm"))
+    var keycloakRealm: String?
+    @Option(help: ArgumentHelp("The client operators sign in with (env TOLLGATE_KEYCLOAK_CLIENT; default tollgate).", valueName: "id"))
+    var keycloakClient: String?
+    @Option(help: ArgumentHelp("Sign in as the client's service account with the secret in this file, instead of the device grant (env TOLLGATE_KEYCLOAK_CLIENT_SECRET_FILE).",
+                               valueName: "path"))
+    var keycloakClientSecretFile: String?
+    @Option(help: ArgumentHelp("The shared realm of SMB tenants (default smb).", valueName: "realm"))
+    var keycloakSMBRealm: String?
+    @Option(help: ArgumentHelp("The service-account client of Keycloak's admin REST calls (sessions list/logout).", valueName: "id"))
+    var keycloakAdminClient: String?
+    @Option(help: ArgumentHelp("The file holding that client's secret.", valueName: "path"))
+    var keycloakAdminSecretFile: String?
+    @Option(help: ArgumentHelp("The realm of the admin client (default master).", valueName: "realm"))
+    var keycloakAdminRealm: String?
+
+    enum CodingKeys: String, CodingKey {
+        case config, context, readonly, keycloak, keycloakRealm, keycloakClient, keycloakClientSecretFile, keycloakSMBRealm,
+             keycloakAdminClient, keycloakAdminSecretFile, keycloakAdminRealm
+    }
+
+    /// Flags, then the environment, then the context; nil when no Keycloak is configured.
+    func keycloakSettings(_ context: ContextConfig?) throws -> KeycloakSettings? {
+        guard let base = keycloak ?? Env.value("TOLLGATE_KEYCLOAK_URL") ?? context?.keycloak else { return nil }
+        let secret = try (keycloakClientSecretFile ?? Env.value("TOLLGATE_KEYCLOAK_CLIENT_SECRET_FILE")).map { try SecretFile.read($0, "--keycloak-client-secret-file") }
+            ?? context?.keycloakClientSecret
+        let adminSecret = try keycloakAdminSecretFile.map { try SecretFile.read($0, "--keycloak-admin-secret-file") } ?? context?.keycloakAdminSecret
+        return try KeycloakSettings(base: base, realm: keycloakRealm ?? Env.value("TOLLGATE_KEYCLOAK_REALM") ?? context?.keycloakRealm ?? "ops",
+                                    client: keycloakClient ?? Env.value("TOLLGATE_KEYCLOAK_CLIENT") ?? context?.keycloakClient ?? "tollgate",
+                                    clientSecret: secret, smbRealm: keycloakSMBRealm ?? context?.keycloakSMBRealm ?? "smb",
+                                    adminClient: keycloakAdminClient ?? context?.keycloakAdminClient, adminSecret: adminSecret,
+                                    adminRealm: keycloakAdminRealm ?? context?.keycloakAdminRealm ?? "master")
+    }
 
     @Option(help: ArgumentHelp("The config file (env TOLLGATE_CONFIG).", valueName: "path")) var config: String?
     @Option(help: ArgumentHelp("The context of the config file to use (env TOLLGATE_CONTEXT; default: the file's current-context).",
@@ -59,9 +96,29 @@ struct SessionOptions: ParsableArguments {
 
     /// The session of `context` (from `resolve`): who acts, and whether read-only. `--readonly`
     /// holds for every context of the process, also one switched to with `:ctx`.
-    func session(_ context: ContextConfig?) throws -> Session {
+    /// Once Keycloak is configured it alone says who acts: no tokens, or a token that fails a check,
+    /// is exit 4; Keycloak unreachable exit 5. Without it, the local identity.
+    func session(_ context: ContextConfig?) async throws -> Session {
         let readonly = try self.readonly || (Env.bool("TOLLGATE_READONLY") ?? false) || (context?.readonly ?? false)
-        return Session(context: context, policy: AccessPolicy(op: try Self.localOperator(context), readonly: readonly))
+        guard let settings = try keycloakSettings(context) else {
+            return Session(context: context, policy: AccessPolicy(op: try Self.localOperator(context), readonly: readonly), keycloak: nil)
+        }
+        let keycloak = KeycloakSession(settings: settings)
+        let op = try await keycloak.current().op()
+        return Session(context: context, policy: AccessPolicy(op: op, readonly: readonly), keycloak: keycloak)
+    }
+
+    /// The console's session of `context` from the UI thread (`:ctx`): it waits for Keycloak,
+    /// within its timeouts, when the context uses one.
+    func sessionWaiting(_ context: ContextConfig?) throws -> Session {
+        let box = Mutex<Result<Session, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { let s = try await self.session(context); box.withLock { $0 = .success(s) } } catch { box.withLock { $0 = .failure(error) } }
+            done.signal()
+        }
+        done.wait()
+        return try box.withLock { $0! }.get()
     }
 
     /// With no Keycloak configured: `local:$USER`, the role from TOLLGATE_ROLE or the context
@@ -81,6 +138,8 @@ struct SessionOptions: ParsableArguments {
 struct Session: Sendable {
     let context: ContextConfig?
     let policy: AccessPolicy
+    /// The Keycloak sign-in, when Keycloak is configured: actions check it is still valid.
+    let keycloak: KeycloakSession?
 
     var op: Operator { policy.op }
 
@@ -88,6 +147,12 @@ struct Session: Sendable {
     func reads(spool: AuditSpool?) -> ReadGuard { ReadGuard(policy: policy, spool: spool) }
 
     func actions(writer: any GatewayWriting, spool: AuditSpool) -> ActionLayer {
-        ActionLayer(op: policy.op, readonly: policy.readonly, writer: writer, spool: spool)
+        var check: (@Sendable () async throws(BackendError) -> Void)?
+        if let keycloak { check = { () async throws(BackendError) in try await Self.stillSignedIn(keycloak) } }
+        return ActionLayer(op: policy.op, readonly: policy.readonly, writer: writer, spool: spool, stillSignedIn: check)
+    }
+
+    static func stillSignedIn(_ keycloak: KeycloakSession) async throws(BackendError) {
+        do { _ = try await keycloak.current() } catch let e as BackendError { throw e } catch { throw .denied("\(error)") }
     }
 }

@@ -13,14 +13,17 @@ struct TenantsCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Every tenant: load, denials, budget and keys by state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var clickhouse: ClickHouseOptions
         @OptionGroup var config: SessionOptions
         @Flag(help: "One JSON document instead of a table.") var json = false
 
         func run() async throws {
             let clock = SystemClock()
-            let session = try config.session(try config.resolve())
-            let reads = session.reads(spool: ClickHouseOptions.spool(flag: nil, context: session.context))
-            let fleet = try await reads.fleet(try source.makeBackend(clock: clock, context: session.context).fleet).fleet()
+            let session = try await config.session(try config.resolve())
+            let reads = session.reads(spool: clickhouse.spool(session.context))
+            let fleet = try await clickhouse.deliveringRefusals(session) {
+                try await reads.fleet(try source.makeBackend(clock: clock, context: session.context).fleet).fleet()
+            }
             if json {
                 try Output.json(FleetJSON(fleet))
                 return
@@ -44,6 +47,7 @@ struct TenantsCommand: AsyncParsableCommand {
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "One tenant: every route's window, throttles, budget, keys by state.")
         @OptionGroup var source: SourceOptions
+        @OptionGroup var clickhouse: ClickHouseOptions
         @OptionGroup var config: SessionOptions
         @Argument(help: "The tenant id.") var tenant: String
         @Flag(help: "One JSON document instead of text.") var json = false
@@ -51,10 +55,10 @@ struct TenantsCommand: AsyncParsableCommand {
         func run() async throws {
             let id = try TenantID(tenant)
             let clock = SystemClock()
-            let session = try config.session(try config.resolve())
-            let tenants = session.reads(spool: ClickHouseOptions.spool(flag: nil, context: session.context))
+            let session = try await config.session(try config.resolve())
+            let tenants = session.reads(spool: clickhouse.spool(session.context))
                 .tenants(try source.makeBackend(clock: clock, context: session.context).tenants)
-            var state = try await tenants.tenant(id)
+            var state = try await clickhouse.deliveringRefusals(session) { try await tenants.tenant(id) }
             // One-shot: no incremental count has run, so count this tenant's keys now (a SCAN walk).
             if state.keyspace == nil { state.keyspace = try await tenants.keyspace(of: id) }
             if json {

@@ -19,7 +19,8 @@ struct Tollgate: AsyncParsableCommand {
         5 backend unavailable, 6 an action's outcome is unknown (no reply, and the store stayed unreachable).
         """,
         version: "0.1.0",
-        subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self, SchemaCommand.self]
+        subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self,
+                      SchemaCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self]
     )
 
     @OptionGroup var source: SourceOptions
@@ -41,7 +42,7 @@ struct Tollgate: AsyncParsableCommand {
     func run() async throws {
         let clock = SystemClock()
         let context = try config.resolve()
-        let session = try makeSession(context: context, clock: clock, flags: true)
+        let session = try makeSession(context: context, identity: try await config.session(context), clock: clock, flags: true)
         let theme = try ThemeLoader.load(self.theme ?? context?.theme ?? (Env.value("NO_COLOR") != nil ? "mono" : "default"))
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw CLIFailure(.usage, "the console needs a terminal; for scripts use `tollgate tenants list --json`")
@@ -54,7 +55,8 @@ struct Tollgate: AsyncParsableCommand {
             defer { driver.shutdown() }
             let size = driver.size
             let runtime = Runtime(session: session, clock: clock) { name in
-                try command.makeSession(context: try command.config.resolve(named: name), clock: clock, flags: false)
+                let context = try command.config.resolve(named: name)
+                return try command.makeSession(context: context, identity: try command.config.sessionWaiting(context), clock: clock, flags: false)
             }
             let model = AppModel(width: size.width, height: size.height, now: clock.now(), session: session.info)
             return EventLoop(model: model, driver: driver, runtime: runtime, loadTheme: ThemeLoader.load).run()
@@ -64,14 +66,13 @@ struct Tollgate: AsyncParsableCommand {
 
     /// The console's session for a context: its stores, the action layer and who acts. `flags`
     /// false (`:ctx NAME`): the context's own stores, not the ones the command line named.
-    func makeSession(context: ContextConfig?, clock: any Clock, flags: Bool) throws -> ConsoleSession {
+    func makeSession(context: ContextConfig?, identity: Session, clock: any Clock, flags: Bool) throws -> ConsoleSession {
         let source = flags ? self.source : self.source.contextOnly
         let clickhouse = flags ? self.clickhouse : self.clickhouse.contextOnly
         let backend = try source.makeBackend(clock: clock, context: context)
         let spool = backend.isDemo
             ? AuditSpool(path: NSTemporaryDirectory() + "tollgate-demo-\(getpid())/audit-spool.jsonl")
             : clickhouse.spool(context)
-        let identity = try config.session(context)
         let layer = identity.actions(writer: backend.writer, spool: spool)
         let reads = identity.reads(spool: backend.isDemo ? nil : spool)
         var audit: (any AuditReading)?, usage: (any UsageReading)?, deliver: (@Sendable () async -> Void)?

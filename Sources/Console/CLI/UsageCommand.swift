@@ -15,7 +15,7 @@ struct UsageCommand: AsyncParsableCommand {
     func run() async throws {
         let id = try TenantID(tenant)
         let keyID = try key.map { try KeyID($0) }
-        let session = try config.session(try config.resolve())
+        let session = try await config.session(try config.resolve())
         let audit = try clickhouse.makeAudit(context: session.context)
         let usage = try await clickhouse.reads(.usage, of: id, session: session, audit: audit)
             .usage(try ClickHouseUsage(client: audit.client, database: audit.database))

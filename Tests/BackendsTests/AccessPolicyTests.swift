@@ -16,7 +16,7 @@ import Testing
         let table: [(Operator.Role, Set<ReadKind>, Set<ActionKind>)] = [
             (.viewer, [.tenants], []),
             (.support, [.tenants, .audit, .usage, .sessions], []),
-            (.operator, [.tenants, .audit, .usage, .sessions], [.throttleSet, .throttleClear, .budgetRaise]),
+            (.operator, [.tenants, .audit, .usage, .sessions], [.throttleSet, .throttleClear, .budgetRaise, .sessionsLogout]),
             (.admin, Set(ReadKind.allCases), Set(ActionKind.allCases)),
         ]
         for (role, reads, actions) in table {

@@ -23,7 +23,8 @@ final class HeadlessConsole: @unchecked Sendable {
                                themes: Theme.builtinNames, refresh: 0.5)
         let reads = ReadGuard(policy: layer.policy, spool: spool)
         let session = ConsoleSession(info: info, fleet: reads.fleet(demo), tenants: reads.tenants(demo), keyWatch: reads.keyWatch(demo),
-                                     audit: reads.audit(demo), usage: reads.usage(demo), actions: layer, reads: reads, deliver: nil)
+                                     audit: reads.audit(demo), usage: reads.usage(demo), identities: reads.identities(demo),
+                                     actions: layer, reads: reads, deliver: nil)
         let runtime = Runtime(session: session, clock: SystemClock()) { name in throw CLIFailure(.usage, "no context \(name) in this test") }
         terminal = HeadlessTerminal(width: width, height: height)
         loop = EventLoop(model: AppModel(width: width, height: height, now: SystemClock().now(), session: info), driver: terminal,

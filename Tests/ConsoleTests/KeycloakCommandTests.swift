@@ -156,4 +156,58 @@ struct KeycloakCommandTests {
         let bad = try await tollgate(["whoami"], keycloak: "ftp://sso")
         #expect(bad.status == 2 && bad.stderr.contains("invalid Keycloak URL \"ftp://sso\""), "\(bad.stderr)")
     }
+
+    /// `sessions list/logout`: an enterprise tenant's realm (logout-all), an SMB tenant's group in
+    /// the shared realm (its members one by one: other tenants' members stay signed in).
+    @Test func sessionsOfAnEnterpriseRealmAndAnSMBGroup() async throws {
+        let redis = RedisClient(try RedisURL(parsing: Self.redisURL))
+        var s = ContractSeed(now: Int64(SystemClock().now()))
+        s.tenant(try TenantID("acme"), tier: .enterprise)
+        s.tenant(try TenantID("zorg"), tier: .smb)
+        s.tenant(try TenantID("wonka"), tier: .smb)
+        _ = try await redis.pipeline([["FLUSHDB"]] + s.commands)
+        let audit = try ClickHouseAudit(client: ClickHouseClient(try ClickHouseURL(parsing: Self.clickhouse)), database: Self.db)
+        try await audit.applySchema()
+        for (realm, id, name, groups, sessions) in [("tenant-acme", "a1", "ann", [String](), 2), ("tenant-acme", "a2", "abe", [], 1),
+                                                    ("smb", "z1", "zed", ["/tenants/zorg"], 2), ("smb", "z2", "zoe", ["/tenants/zorg"], 1),
+                                                    ("smb", "w1", "walt", ["/tenants/wonka"], 3)] {
+            _ = try await Self.control("/_test/user", ["realm": realm, "id": id, "username": name, "groups": groups, "sessions": sessions])
+        }
+        #expect(try await login("u-olga", "olga", roles: ["tollgate-operator"]).status == 0)
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let secret = state + "/admin.secret"
+        _ = FileManager.default.createFile(atPath: secret, contents: Data("admin-secret\n".utf8), attributes: [.posixPermissions: 0o600])
+        func sessions(_ args: [String]) async throws -> Tmux.Output {
+            try await tollgate(stores(["sessions"] + args + ["--keycloak-admin-client", "tollgate-admin", "--keycloak-admin-secret-file", secret]))
+        }
+
+        let realm = try await sessions(["list", "--tenant", "acme", "--json"])
+        #expect(realm.status == 0, "\(realm.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(realm.stdout.utf8)) as? [String: Any])
+        #expect(doc["realm"] as? String == "tenant-acme" && doc["users"] as? Int == 2 && doc["active_sessions"] as? Int == 3 && doc["enabled"] as? Bool == true)
+        let group = try await sessions(["list", "--tenant", "zorg"])
+        #expect(group.stdout.contains("group /tenants/zorg in realm smb · 2 members · 3 active sessions"), "\(group.stdout) \(group.stderr)")
+
+        let out = try await sessions(["logout", "--tenant", "zorg", "--yes"])
+        #expect(out.status == 0 && out.stdout.contains("signed out 2 users of zorg (group /tenants/zorg in realm smb)"), "\(out.stderr)")
+        let left = try #require(try await Self.control("/_test/sessions", ["realm": "smb"]) as? [String: Int])
+        #expect(left == ["w1": 3], "wonka's member stays signed in")
+        let all = try await sessions(["logout", "--tenant", "acme", "--yes"])
+        #expect(all.status == 0 && all.stdout.contains("signed out 2 users of acme (realm tenant-acme)"))
+        let calls = try #require(try await Self.control("/_test/calls", [:]) as? [[String]])
+        #expect(calls.contains(["POST", "/admin/realms/tenant-acme/logout-all"]))
+        #expect(!calls.contains { $0[1] == "/admin/realms/smb/logout-all" }, "never the shared realm's logout-all")
+
+        // Support lists but does not sign out; a viewer does neither. Both refusals are audited.
+        #expect(try await login("u-sam", "sam", roles: ["tollgate-support"]).status == 0)
+        #expect(try await sessions(["list", "--tenant", "zorg"]).status == 0)
+        let refused = try await sessions(["logout", "--tenant", "zorg", "--yes"])
+        #expect(refused.status == 4 && refused.stderr.contains("sessions.logout needs the operator role; sam has support"), "\(refused.stderr)")
+        #expect(try await login("u-vic", "vic", roles: ["tollgate-viewer"]).status == 0)
+        let viewer = try await sessions(["list", "--tenant", "zorg"])
+        #expect(viewer.status == 4 && viewer.stderr.contains("Keycloak sessions need the support role; vic has viewer"), "\(viewer.stderr)")
+        let rows = try await audit.audit(AuditQuery(tenant: try TenantID("zorg"), action: "sessions.logout"))
+        #expect(Set(rows.map { "\($0.actor) \($0.outcome)" }) == ["olga success", "sam denied"])
+        #expect(try await audit.audit(AuditQuery(tenant: try TenantID("zorg"), action: "sessions.read")).map(\.actor) == ["vic"])
+    }
 }

@@ -19,10 +19,11 @@ struct Harness {
     /// One-off reads asked for (older audit pages); `load()` answers them.
     private(set) var pendingReads: [Feed] = []
 
-    static func session(role: Operator.Role = .admin, scope: TenantID? = nil, readonly: Bool = false, audit: String? = "demo audit") -> SessionInfo {
+    static func session(role: Operator.Role = .admin, scope: TenantID? = nil, readonly: Bool = false, audit: String? = "demo audit",
+                        identities: String? = nil) -> SessionInfo {
         SessionInfo(context: "demo", source: "demo (seed 42)",
                     policy: AccessPolicy(op: Operator(name: "ops:test", role: role, tenant: scope, authenticated: false), readonly: readonly),
-                    liveStore: "demo", auditStore: audit, contexts: ["prod", "staging"], themes: ["default", "light", "mono"])
+                    liveStore: "demo", auditStore: audit, identityStore: identities, contexts: ["prod", "staging"], themes: ["default", "light", "mono"])
     }
 
     init(width: Int, height: Int, session: SessionInfo = Harness.session(), tenants: Int = 40) async throws {
@@ -58,6 +59,7 @@ struct Harness {
             case .auditFollow(let q): data = .auditTail(try await gateway.audit(q), initial: true, at: Self.instant)
             case .auditPage(let q): data = .audit(try await gateway.audit(q), at: Self.instant)
             case .expiringKeys: data = .expiring(try await gateway.expiringKeys(within: KeyCounts.expiryWarning), at: Self.instant)
+            case .identity(let id): data = .identity(try await gateway.identity(of: id), at: Self.instant)
             }
             send(.loaded(feed, data))
         }

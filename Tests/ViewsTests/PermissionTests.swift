@@ -59,4 +59,29 @@ import Testing
         h.press(.enter)
         #expect((h.app.nav.current as? TenantDetailScreen)?.tenant == acme)
     }
+
+    /// The detail's identity pane, with Keycloak's admin API configured: a realm's users and
+    /// sessions per client, a group's members; a viewer is told why it stays empty.
+    @Test func theIdentityPaneShowsARealmOrAGroupToSupportAndUp() async throws {
+        var h = try await Harness(width: 160, height: 48, session: Harness.session(role: .support, identities: "demo keycloak"))
+        h.type(":tenant acme")
+        h.press(.enter)
+        try await h.load()
+        #expect(h.app.needs.contains(.identity(acme)))
+        let line = try #require(h.screen.split(separator: "\n").first { $0.contains(" IDENTITY") })
+        #expect(line.contains("realm tenant-acme") && line.contains("enabled") && line.contains("users") && line.contains("gateway-web"), "\(line)")
+        #expect(h.screen.contains("demo keycloak"), "the header names the store")
+
+        var viewer = try await Harness(width: 160, height: 48, session: Harness.session(role: .viewer, identities: "demo keycloak"))
+        viewer.type(":tenant acme")
+        viewer.press(.enter)
+        try await viewer.load()
+        #expect(!viewer.app.needs.contains(.identity(acme)))
+        #expect(viewer.screen.contains("IDENTITY Keycloak sessions need the support role; ops:test has viewer"))
+        var none = try await Harness(width: 160, height: 48)
+        none.type(":tenant acme")
+        none.press(.enter)
+        try await none.load()
+        #expect(!none.screen.contains("IDENTITY") && !none.app.needs.contains(.identity(acme)), "no pane without Keycloak's admin API")
+    }
 }

@@ -63,14 +63,46 @@ public struct ActionLayer: Sendable {
         }
     }
 
+    /// Signs a tenant's users out in Keycloak (an enterprise realm's logout-all, an SMB group's
+    /// members one by one), refused and audited as every action is. Returns the users signed out.
+    public func logoutSessions(_ tenant: TenantID, meta: TenantMeta, admin: KeycloakAdmin) async throws(BackendError) -> Int {
+        let now = clock.now(), requestID = ActionRequest.newRequestID()
+        let kind = ActionKind.sessionsLogout, resource = "sessions/all"
+        func audit(_ outcome: String, _ detail: [String: Any]) throws(BackendError) {
+            try record(tenant: tenant, name: kind.rawValue, resource: resource, parameters: nil, requestID, outcome: outcome, detail: detail, at: now)
+        }
+        if let why = policy.refusal(kind, tenant: tenant) {
+            try audit("denied", ["refused": why])
+            throw .denied(why)
+        }
+        do throws(BackendError) { try await stillSignedIn?() } catch {
+            try audit("denied", ["refused": error.description])
+            throw error
+        }
+        do throws(BackendError) {
+            let users = try await admin.logout(tenant, meta: meta)
+            try audit("success", ["users_signed_out": users])
+            return users
+        } catch {
+            try? audit("error", ["error": error.description])
+            throw error
+        }
+    }
+
     private func record(_ request: ActionRequest, _ requestID: String, outcome: String, detail: [String: Any], at now: Double) throws(BackendError) {
+        try record(tenant: request.tenant, name: request.name, resource: request.resource, parameters: request.parameters, requestID,
+                   outcome: outcome, detail: detail, at: now)
+    }
+
+    private func record(tenant: TenantID, name: String, resource: String, parameters: [String: any Sendable]?, _ requestID: String, outcome: String,
+                        detail: [String: Any], at now: Double) throws(BackendError) {
         var full = detail
         full["operator_authenticated"] = op.authenticated
-        if let parameters = request.parameters { full["request"] = parameters }
+        if let parameters { full["request"] = parameters }
         let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let event = AuditEvent(tenant: request.tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
-                               eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: request.name,
-                               resource: request.resource, outcome: outcome, requestID: requestID, detail: json)
+        let event = AuditEvent(tenant: tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
+                               eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: name,
+                               resource: resource, outcome: outcome, requestID: requestID, detail: json)
         do throws(AuditSpool.SpoolError) { try spool.append(event) } catch {
             throw .failed("the audit event could not be made durable, so the action is not reported done: \(error.description)")
         }

@@ -8,11 +8,13 @@ public enum ActionKind: String, Sendable, CaseIterable {
     case keyCreate = "key.create"
     case keyRotate = "key.rotate"
     case keyRevoke = "key.revoke"
+    /// Signs a tenant's users out in Keycloak (`ActionLayer.logoutSessions`).
+    case sessionsLogout = "sessions.logout"
 
     public var requiredRole: Operator.Role {
         switch self {
         case .keyCreate, .keyRotate, .keyRevoke: .admin
-        case .throttleSet, .throttleClear, .budgetRaise: .operator
+        case .throttleSet, .throttleClear, .budgetRaise, .sessionsLogout: .operator
         }
     }
 }

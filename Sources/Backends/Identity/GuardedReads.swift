@@ -38,6 +38,17 @@ public struct ReadGuard: Sendable {
     public func keyWatch(_ inner: any KeyWatching) -> any KeyWatching { GuardedKeyWatch(inner: inner, guard: self) }
     public func audit(_ inner: any AuditReading) -> any AuditReading { GuardedAudit(inner: inner, guard: self) }
     public func usage(_ inner: any UsageReading) -> any UsageReading { GuardedUsage(inner: inner, guard: self) }
+    public func identities(_ inner: any IdentityReading) -> any IdentityReading { GuardedIdentities(inner: inner, guard: self) }
+}
+
+struct GuardedIdentities: IdentityReading {
+    let inner: any IdentityReading
+    let `guard`: ReadGuard
+
+    func identity(of tenant: TenantID) async throws(BackendError) -> TenantIdentity {
+        try `guard`.check(.sessions, tenant)
+        return try await inner.identity(of: tenant)
+    }
 }
 
 struct GuardedFleet: FleetReading {

@@ -20,7 +20,7 @@ struct Tollgate: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self,
-                      SchemaCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self]
+                      SchemaCommand.self, SessionsCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self]
     )
 
     @OptionGroup var source: SourceOptions
@@ -87,10 +87,18 @@ struct Tollgate: AsyncParsableCommand {
             auditStore = "clickhouse"
             deliver = { _ = try? await spool.drain(to: ch) }   // what fails stays spooled for the next delivery
         }
+        // Identities: the demo's own, or Keycloak's admin API when its admin client is configured.
+        var identities: (any IdentityReading)?, identityStore: String?
+        if let demo = backend.demo {
+            (identities, identityStore) = (demo, "demo keycloak")
+        } else if let settings = try config.keycloakSettings(context), settings.adminClient != nil {
+            (identities, identityStore) = (TenantIdentities(tenants: backend.tenants, admin: try KeycloakAdmin(settings: settings)), "keycloak")
+        }
         let info = SessionInfo(context: context?.name, source: backend.label, policy: layer.policy, liveStore: backend.isDemo ? "demo" : "redis",
-                               auditStore: auditStore, contexts: (try? config.contextNames()) ?? [], themes: ThemeLoader.names(), refresh: refresh)
+                               auditStore: auditStore, identityStore: identityStore, contexts: (try? config.contextNames()) ?? [],
+                               themes: ThemeLoader.names(), refresh: refresh)
         return ConsoleSession(info: info, fleet: reads.fleet(backend.fleet), tenants: reads.tenants(backend.tenants),
                               keyWatch: reads.keyWatch(backend.keyWatch), audit: audit.map(reads.audit), usage: usage.map(reads.usage),
-                              actions: layer, reads: reads, deliver: deliver)
+                              identities: identities.map(reads.identities), actions: layer, reads: reads, deliver: deliver)
     }
 }

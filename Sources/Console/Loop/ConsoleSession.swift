@@ -11,6 +11,8 @@ struct ConsoleSession: Sendable {
     let keyWatch: any KeyWatching
     let audit: (any AuditReading)?
     let usage: (any UsageReading)?
+    /// Keycloak's view of a tenant (its realm or group); nil without a Keycloak admin client.
+    let identities: (any IdentityReading)?
     let actions: ActionLayer
     /// The guard the readers above go through; here to audit what command mode refused.
     let reads: ReadGuard

@@ -145,6 +145,9 @@ final class FeedRunner {
         case .auditPage(let query):
             guard let audit = session.audit else { return nil }
             return { () throws(BackendError) in .audit(try await audit.audit(query), at: clock.now()) }
+        case .identity(let id):
+            guard let identities = session.identities else { return nil }
+            return { () throws(BackendError) in .identity(try await identities.identity(of: id), at: clock.now()) }
         case .expiringKeys:
             let watch = session.keyWatch
             return { () throws(BackendError) in .expiring(try await watch.expiringKeys(within: KeyCounts.expiryWarning), at: clock.now()) }

@@ -35,7 +35,7 @@ public struct AppModel: Sendable {
     /// The live reads the current screen needs, of the stores this session has, that its policy
     /// allows (a viewer's tenant detail reads no audit events; the pane says why).
     public var needs: Set<Feed> {
-        nav.current.needs.filter { ($0.store == .redis || session.auditStore != nil) && session.policy.refusal($0.access.kind, tenant: $0.access.tenant) == nil }
+        nav.current.needs.filter { session.has($0.store) && session.policy.refusal($0.access.kind, tenant: $0.access.tenant) == nil }
     }
 
     /// Two header lines above the screen, the footer below it.
@@ -87,7 +87,7 @@ public struct AppModel: Sendable {
         switch data {
         case .fleet(let d): d.takenAt
         case .tenant(let d): d.takenAt
-        case .keys(_, let at), .audit(_, let at), .usage(_, let at), .expiring(_, let at), .auditTail(_, _, let at): at
+        case .keys(_, let at), .audit(_, let at), .usage(_, let at), .expiring(_, let at), .auditTail(_, _, let at), .identity(_, let at): at
         }
     }
 

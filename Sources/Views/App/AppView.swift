@@ -58,8 +58,12 @@ public enum AppView {
     /// `redis 0s`, `clickhouse off`, `redis STALE, data 12s old: connection refused`.
     static func storeStates(_ app: AppModel, _ env: ScreenEnv) -> [(String, Role)] {
         var out: [(String, Role)] = []
-        for store in [Feed.Store.redis, .clickhouse] {
-            let label = store == .redis ? app.session.liveStore : app.session.auditStore ?? "clickhouse"
+        for store in [Feed.Store.redis, .clickhouse] + (app.session.has(.keycloak) ? [.keycloak] : []) {
+            let label = switch store {
+            case .redis: app.session.liveStore
+            case .clickhouse: app.session.auditStore ?? "clickhouse"
+            case .keycloak: app.session.identityStore ?? "keycloak"
+            }
             if store == .clickhouse && app.session.auditStore == nil { out.append(("clickhouse off", .dim)); continue }
             let needed = app.needs.filter { $0.store == store }
             let newest = app.feeds.filter { $0.key.store == store }.compactMap(\.value.lastOK).max()

@@ -15,6 +15,8 @@ public enum Feed: Hashable, Sendable {
     case auditPage(AuditQuery)
     /// Keys across the fleet that expire within 7 days or are in grace.
     case expiringKeys
+    /// A tenant's realm or group in Keycloak: users and sessions.
+    case identity(TenantID)
 
     /// The longest wait between attempts while the store fails: an open audit screen comes back
     /// within seconds of ClickHouse answering again.
@@ -25,7 +27,7 @@ public enum Feed: Hashable, Sendable {
         }
     }
 
-    public enum Store: String, Sendable { case redis, clickhouse }
+    public enum Store: String, Sendable { case redis, clickhouse, keycloak }
 
     /// What the policy must allow for this read, of which tenant (nil: the fleet).
     public var access: (kind: ReadKind, tenant: TenantID?) {
@@ -33,6 +35,7 @@ public enum Feed: Hashable, Sendable {
         case .fleet, .expiringKeys: (.tenants, nil)
         case .tenant(let t), .keys(let t): (.tenants, t)
         case .recentAudit(let t): (.audit, t)
+        case .identity(let t): (.sessions, t)
         case .usage(let t, _): (.usage, t)
         case .auditFollow(let q), .auditPage(let q): (.audit, q.tenant)
         }
@@ -42,6 +45,7 @@ public enum Feed: Hashable, Sendable {
         switch self {
         case .fleet, .tenant, .keys, .expiringKeys: .redis
         case .recentAudit, .usage, .auditFollow, .auditPage: .clickhouse
+        case .identity: .keycloak
         }
     }
 
@@ -53,7 +57,7 @@ public enum Feed: Hashable, Sendable {
         case .keys, .expiringKeys: max(refresh, 5)
         case .recentAudit: max(refresh, 2)
         case .auditFollow, .auditPage: 1   // a row shows within 2 s
-        case .usage: max(refresh, 30)
+        case .usage, .identity: max(refresh, 30)   // sessions are counted by Keycloak's admin API: no need to ask often
         }
     }
 }
@@ -65,6 +69,7 @@ public enum Loaded: Sendable {
     case keys([APIKey], at: Double)
     case audit([AuditEvent], at: Double)
     case usage(UsageReport, at: Double)
+    case identity(TenantIdentity, at: Double)
     case expiring([ExpiringKey], at: Double)
     /// `.auditFollow`: the newest events, newest first (`initial`), then what arrived, oldest first.
     case auditTail([AuditEvent], initial: Bool, at: Double)

@@ -10,14 +10,17 @@ public struct SessionInfo: Sendable {
     /// configured (`clickhouse`, `demo`): panes that need it say what is missing otherwise.
     public var liveStore: String
     public var auditStore: String?
+    /// `keycloak` when Keycloak's admin API is configured: the tenant detail shows identities.
+    public var identityStore: String?
     /// Names for completion in command mode.
     public var contexts: [String]
     public var themes: [String]
     /// Seconds between refreshes of the live feeds.
     public var refresh: Double
 
-    public init(context: String?, source: String, policy: AccessPolicy, liveStore: String, auditStore: String?, contexts: [String] = [],
-                themes: [String] = [], refresh: Double = 1) {
+    public init(context: String?, source: String, policy: AccessPolicy, liveStore: String, auditStore: String?, identityStore: String? = nil,
+                contexts: [String] = [], themes: [String] = [], refresh: Double = 1) {
+        self.identityStore = identityStore
         self.context = context
         self.source = source
         self.policy = policy
@@ -32,5 +35,14 @@ public struct SessionInfo: Sendable {
     public var operatorLabel: String {
         let op = policy.op
         return "\(op.name) (\(op.role.rawValue)\(op.authenticated ? "" : ", unauthenticated"))"
+    }
+
+    /// Whether this session has the store a feed reads.
+    public func has(_ store: Feed.Store) -> Bool {
+        switch store {
+        case .redis: true
+        case .clickhouse: auditStore != nil
+        case .keycloak: identityStore != nil
+        }
     }
 }

@@ -10,6 +10,7 @@ public struct TenantDetailScreen: Screen {
     public private(set) var keys: [APIKey]?
     public private(set) var audit: [AuditEvent]?
     public private(set) var usage: UsageReport?
+    public private(set) var identity: TenantIdentity?
     /// Budget used over time, as this screen saw it: the recent burn rate.
     private(set) var budgetSamples: [(at: Double, used: Int)] = []
     public private(set) var routes = TableState<Route>()
@@ -18,7 +19,7 @@ public struct TenantDetailScreen: Screen {
     public init(_ tenant: TenantID) { self.tenant = tenant }
 
     public var title: String { "tenant \(tenant)" }
-    public var needs: Set<Feed> { [.tenant(tenant), .keys(tenant), .recentAudit(tenant), .usage(tenant, nil)] }
+    public var needs: Set<Feed> { [.tenant(tenant), .keys(tenant), .recentAudit(tenant), .usage(tenant, nil), .identity(tenant)] }
 
     var state: TenantState? { detail?.state }
 
@@ -85,6 +86,7 @@ public struct TenantDetailScreen: Screen {
         case .keys(let k, _): keys = k
         case .audit(let events, _): audit = events
         case .usage(let report, _) where report.tenant == tenant: usage = report
+        case .identity(let i, _): identity = i
         default: break
         }
         return []

@@ -12,7 +12,8 @@ enum TenantDetailView {
 
     static func layout(_ s: TenantDetailScreen, _ area: Rect, _ env: ScreenEnv) -> Layout {
         let budgetLines = s.state?.budget?.value == nil ? 1 : 3
-        let fixed = (1 + budgetLines) + 1 + 2 + 1       // budget, keys, sparklines, audit title
+        let identityLines = env.session.has(.keycloak) ? 1 : 0
+        let fixed = (1 + budgetLines) + 1 + identityLines + 2 + 1       // budget, keys, identities, sparklines, audit title
         let remaining = max(0, area.height - fixed)
         let routes = max(1, s.shownRoutes.count)
         let routeRows = max(1, min(routes, remaining - 1 - 2))
@@ -29,6 +30,10 @@ enum TenantDetailView {
         y += 1 + l.budgetLines
         drawKeys(s, into: &grid, x: area.x, y: y, width: area.width, env)
         y += 1
+        if env.session.has(.keycloak) {
+            drawIdentity(s, into: &grid, x: area.x, y: y, width: area.width, env)
+            y += 1
+        }
         drawRates(s, into: &grid, x: area.x, y: y, width: area.width, env)
         y += 2
         drawAudit(s, into: &grid, x: area.x, y: y, width: area.width, rows: l.auditRows, env)
@@ -250,6 +255,38 @@ enum TenantDetailView {
         cx += grid.put(Sparkline.text(Array(perMinute)), x: cx, y: y + 1, role: .accent)
         grid.put(" max \(Format.count(perMinute.max() ?? 0))/min · last \(perMinute.count)m · \(Format.count(usage.lastHour.requests)) in the hour, "
                  + "\(Format.count(usage.lastHour.denials)) denied", x: cx, y: y + 1, role: .dim, maxWidth: x + width - cx - 1)
+    }
+
+    // MARK: Identity
+
+    /// `IDENTITY realm tenant-acme (Acme) · enabled · 212 users · 96 active sessions (gateway-web 80, gateway-cli 16)`.
+    static func drawIdentity(_ s: TenantDetailScreen, into grid: inout Grid, x: Int, y: Int, width: Int, _ env: ScreenEnv) {
+        let label = 9
+        grid.put(Fit.text(" IDENTITY", label), x: x, y: y, role: .header)
+        let feed = Feed.identity(s.tenant), cx = x + label + 1, room = width - label - 2
+        if let why = env.session.policy.refusal(.sessions, tenant: s.tenant) {
+            grid.put(why, x: cx, y: y, role: .dim, maxWidth: room)
+            return
+        }
+        if let failure = env.status(feed).failure, env.isStale(feed) {
+            grid.put("Keycloak: \(failure.message)", x: cx, y: y, role: .error, maxWidth: room)
+            return
+        }
+        guard let i = s.identity else {
+            grid.put("reading Keycloak…", x: cx, y: y, role: .dim)
+            return
+        }
+        var parts: [String]
+        switch i.home {
+        case .realm(let realm, let enabled, let name):
+            parts = ["realm \(realm)" + (name == realm ? "" : " (\(name))"), enabled ? "enabled" : "DISABLED", "\(Format.count(i.users)) users"]
+        case .group(let realm, let path):
+            parts = ["group \(path) in realm \(realm)", "\(Format.count(i.users)) members"]
+        }
+        let clients = i.sessions.count > 1 ? " (" + i.sessions.map { "\($0.client) \(Format.count($0.active))" }.joined(separator: ", ") + ")" : ""
+        parts.append("\(Format.count(i.activeSessions)) active sessions" + clients)
+        let disabled = { if case .realm(_, false, _) = i.home { true } else { false } }()
+        grid.put(parts.joined(separator: " · "), x: cx, y: y, role: disabled ? .bad : .normal, maxWidth: room)
     }
 
     // MARK: Audit

@@ -210,4 +210,20 @@ struct KeycloakCommandTests {
         #expect(Set(rows.map { "\($0.actor) \($0.outcome)" }) == ["olga success", "sam denied"])
         #expect(try await audit.audit(AuditQuery(tenant: try TenantID("zorg"), action: "sessions.read")).map(\.actor) == ["vic"])
     }
+
+    /// The console started without a valid token signs in first, as `tollgate login` does, then opens.
+    @Test func theConsoleSignsInFirstWithoutAToken() async throws {
+        _ = try await Self.seed()
+        _ = try await Self.control("/_test/user", ["realm": "ops", "id": "u-nina", "username": "nina", "roles": ["tollgate-operator"]])
+        let t = try Tmux(width: 120, height: 40)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) " + stores([]).joined(separator: " "), environment: "XDG_STATE_HOME=\(state) TOLLGATE_KEYCLOAK_URL=\(Self.keycloak)")
+        let prompt = try await t.waitFor("the device code") { $0.contains("not signed in to") && $0.contains("enter the code") }
+        let code = try #require(prompt.range(of: "enter the code  ").map { String(prompt[$0.upperBound...].prefix(9)) })
+        _ = try await Self.control("/_test/approve", ["user_code": code, "user_id": "u-nina"])
+        _ = try await t.waitFor("the console as nina") { $0.contains("nina (operator)") && $0.contains("acme") }
+        t.keys("q")
+        #expect(try await t.waitForExit() == "0")
+        #expect(try await tollgate(["whoami"]).stdout.contains("nina (operator;"), "the token was kept")
+    }
 }

@@ -21,8 +21,15 @@ struct LoginCommand: AsyncParsableCommand {
             print("signed in as the service account of \(settings.client): \(Identity.describe(v)); nothing is stored")
             return
         }
+        let v = try await Self.deviceSignIn(keycloak)
+        print("signed in as \(Identity.describe(v))")
+    }
+
+    /// The device grant on the terminal: where to go, the code, a QR code; then the wait. The
+    /// console runs it too when it starts without a valid token.
+    static func deviceSignIn(_ keycloak: KeycloakSession) async throws -> VerifiedToken {
         let device = try await keycloak.signIn.startDevice()
-        print("To sign in to \(settings.issuer()), open")
+        print("To sign in to \(keycloak.settings.issuer()), open")
         print("  \(device.verificationURI)")
         print("and enter the code  \(device.userCode)")
         if let complete = device.verificationURIComplete {
@@ -32,8 +39,7 @@ struct LoginCommand: AsyncParsableCommand {
         print("waiting for the sign-in (the code expires in \(Format.duration(device.expiresAt - SystemClock().now())))…")
         fflush(nil)
         let tokens = try await keycloak.signIn.pollDevice(device) { seconds in try? await Task.sleep(nanoseconds: UInt64(seconds * 1e9)) }
-        let v = try await keycloak.adopt(tokens)
-        print("signed in as \(Identity.describe(v))")
+        return try await keycloak.adopt(tokens)
     }
 }
 

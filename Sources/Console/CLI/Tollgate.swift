@@ -42,7 +42,7 @@ struct Tollgate: AsyncParsableCommand {
     func run() async throws {
         let clock = SystemClock()
         let context = try config.resolve()
-        let session = try makeSession(context: context, identity: try await config.session(context), clock: clock, flags: true)
+        let session = try makeSession(context: context, identity: try await signedIn(context), clock: clock, flags: true)
         let theme = try ThemeLoader.load(self.theme ?? context?.theme ?? (Env.value("NO_COLOR") != nil ? "mono" : "default"))
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             throw CLIFailure(.usage, "the console needs a terminal; for scripts use `tollgate tenants list --json`")
@@ -62,6 +62,18 @@ struct Tollgate: AsyncParsableCommand {
             return EventLoop(model: model, driver: driver, runtime: runtime, loadTheme: ThemeLoader.load).run()
         }
         if status != 0 { throw ExitCode(status) }
+    }
+
+    /// Who opens the console. With Keycloak and no valid token, on a terminal, the operator signs
+    /// in first with the device grant, as `tollgate login` does, and the console then opens.
+    func signedIn(_ context: ContextConfig?) async throws -> Session {
+        do { return try await config.session(context) } catch BackendError.denied(let why) {
+            guard isatty(STDIN_FILENO) == 1, let settings = try config.keycloakSettings(context), settings.clientSecret == nil else { throw BackendError.denied(why) }
+            print("tollgate: \(SafeText.clean(why))")
+            let v = try await LoginCommand.deviceSignIn(KeycloakSession(settings: settings))
+            print("signed in as \(Identity.describe(v)); opening the console")
+            return try await config.session(context)
+        }
     }
 
     /// The console's session for a context: its stores, the action layer and who acts. `flags`

@@ -259,6 +259,26 @@ struct AuditSpoolTests {
         #expect(mode == 0o600)
     }
 
+    /// A spool made looser than it should be (a 0644 file in a 0777 folder) is mended on the next
+    /// use; one in a shared sticky folder such as /tmp is fine as it is.
+    @Test func aLooserSpoolIsMadePrivateAgain() throws {
+        let spool = Self.tempSpool()
+        try spool.append(ClickHouseAuditTests.event("acme", "m1", ts: 1_795_800_000))
+        let dir = (spool.path as NSString).deletingLastPathComponent
+        chmod(dir, 0o777)
+        chmod(spool.path, 0o644)
+        try spool.append(ClickHouseAuditTests.event("acme", "m2", ts: 1_795_800_001))
+        func mode(_ p: String) -> Int? { (try? FileManager.default.attributesOfItem(atPath: p))?[.posixPermissions] as? Int }
+        #expect(mode(dir) == 0o700 && mode(spool.path) == 0o600 && mode(spool.path + ".lock") == 0o600)
+        #expect(try spool.pending().map(\.eventID) == ["m1", "m2"], "nothing lost")
+        func rawMode(_ p: String) -> mode_t { var st = stat(); return stat(p, &st) == 0 ? st.st_mode & 0o7777 : 0 }
+        let tmp = NSTemporaryDirectory(), before = rawMode(tmp)
+        let shared = AuditSpool(path: tmp + "tollgate-spool-\(UUID().uuidString).jsonl")
+        try shared.append(ClickHouseAuditTests.event("acme", "m3", ts: 1_795_800_002))
+        #expect(rawMode(tmp) == before, "a shared folder is left as it is")
+        #expect(mode(shared.path) == 0o600)
+    }
+
     @Test func nothingIsLostWhileClickHouseIsDown() async throws {
         let spool = Self.tempSpool()
         let events = (0..<25).map { ClickHouseAuditTests.event("acme", "s\($0)", ts: 1_795_800_000 + Int64($0)) }

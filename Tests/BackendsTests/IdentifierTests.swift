@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Backends
 
@@ -70,5 +71,18 @@ import Testing
         let q = SafeText.quoted(String(repeating: "x", count: 500), limit: 10)
         #expect(q == "\"xxxxxxxxxx…\"")
         #expect(SafeText.quoted("a\"b\\c") == "\"a\\\"b\\\\c\"")
+    }
+}
+
+/// JSON output: JSONEncoder escapes C0 controls only; the rest of what a terminal would act on
+/// (DEL, C1, bidi overrides, invisible format characters) is escaped too, and reads back the same.
+@Suite struct JSONSafetyTests {
+    @Test func everyUnsafeCharacterIsEscapedAndReadsBack() throws {
+        let hostile = "a\u{7F}b\u{9B}31m\u{202E}lper\u{2066}x\u{200B}\u{FEFF}\u{2028}z\u{1B}[2J"
+        let json = SafeText.jsonEscapingUnsafe(String(decoding: try JSONEncoder().encode(["v": hostile]), as: UTF8.self))
+        #expect(json.unicodeScalars.allSatisfy { !SafeText.isUnsafe($0) }, "\(json.debugDescription)")
+        #expect(json.contains("\\u202E") && json.contains("\\u009B") && json.contains("\\u007F") && json.contains("\\uFEFF"))
+        let back = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
+        #expect(back["v"] == hostile)
     }
 }

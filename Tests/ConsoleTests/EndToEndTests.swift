@@ -28,7 +28,7 @@ import Testing
         try await t.expectSaneTerminal()
     }
 
-    @Test(arguments: [("TERM", "143"), ("HUP", "129"), ("INT", "130")])
+    @Test(arguments: [("TERM", "143"), ("HUP", "129"), ("INT", "130"), ("USR1", "138"), ("USR2", "140"), ("ALRM", "142"), ("RTMIN+3", "\(128 + 34 + 3)")])
     func signalsRestoreTheTerminal(_ signal: String, _ expected: String) async throws {
         let t = try Tmux(width: 90, height: 26)
         defer { t.kill() }

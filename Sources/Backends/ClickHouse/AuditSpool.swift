@@ -88,7 +88,26 @@ public struct AuditSpool: Sendable {
         let fd = openLock()
         guard fd >= 0 else { throw SpoolError(description: "cannot lock the audit spool \(path): \(String(cString: strerror(errno)))") }
         defer { flock(fd, LOCK_UN); close(fd) }
+        try keepPrivate()
         return try body()
+    }
+
+    /// The spool's files are the user's alone (0600), and its folder may not let others replace
+    /// them: a looser file or folder of ours is mended (0600, 0700); one that is not ours is
+    /// refused. A shared sticky folder such as /tmp is fine: others cannot rename our files there.
+    private func keepPrivate() throws(SpoolError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        var st = stat()
+        if stat(dir, &st) == 0, st.st_mode & 0o022 != 0, st.st_mode & S_ISVTX == 0 {
+            guard st.st_uid == getuid(), chmod(dir, 0o700) == 0 else {
+                throw SpoolError(description: "the audit spool's folder \(dir) has mode \(String(format: "%04o", st.st_mode & 0o7777)) and is not yours: others could replace the spool; choose another --spool")
+            }
+        }
+        for file in [path, lockPath, rejectedPath] where stat(file, &st) == 0 && st.st_mode & 0o077 != 0 {
+            guard st.st_uid == getuid(), chmod(file, 0o600) == 0 else {
+                throw SpoolError(description: "\(file) has mode \(String(format: "%04o", st.st_mode & 0o777)) and is not yours; the audit spool must be private")
+            }
+        }
     }
 
     private func openLock() -> Int32 {

@@ -32,6 +32,21 @@ public enum SafeText {
         }
     }
 
+    /// JSON text with every character `isUnsafe` names written as `\uXXXX`: JSONEncoder escapes
+    /// only C0 controls, so DEL, C1, bidi overrides and invisible format characters would reach a
+    /// terminal raw. Outside strings JSON is ASCII, so this changes only string contents.
+    public static func jsonEscapingUnsafe(_ json: String) -> String {
+        var out = String.UnicodeScalarView()
+        for s in json.unicodeScalars {
+            if s.value > 0x1F && isUnsafe(s) {
+                out.append(contentsOf: String(format: "\\u%04X", s.value).unicodeScalars)
+            } else {
+                out.append(s)
+            }
+        }
+        return String(out)
+    }
+
     private static func escape(_ s: Unicode.Scalar) -> String {
         let hex = String(s.value, radix: 16, uppercase: true)
         if s.value <= 0xFF { return "\\x" + (hex.count < 2 ? "0" + hex : hex) }

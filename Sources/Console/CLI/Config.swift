@@ -37,6 +37,9 @@ enum ConfigFile {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch { throw CLIFailure(.usage, "\(path): not valid TOML: \(error)") }
         let contexts = table["contexts"]?.table ?? TOMLTable()
+        if let current = table["current-context"], current.string == nil {
+            throw CLIFailure(.usage, "\(path): current-context must be the name of a context, as a string")
+        }
         guard let name = context ?? table["current-context"]?.string else { return nil }
         guard let ctx = contexts[name]?.table else {
             throw CLIFailure(.usage, "\(path): no context \(SafeText.quoted(name)); contexts: \(contexts.keys.sorted().joined(separator: ", "))")

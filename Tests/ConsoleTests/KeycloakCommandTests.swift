@@ -160,17 +160,20 @@ struct KeycloakCommandTests {
     /// `sessions list/logout`: an enterprise tenant's realm (logout-all), an SMB tenant's group in
     /// the shared realm (its members one by one: other tenants' members stay signed in).
     @Test func sessionsOfAnEnterpriseRealmAndAnSMBGroup() async throws {
+        // Tenants of this run alone: the stand-in's realms outlive the test.
+        let run = String(UUID().uuidString.lowercased().prefix(6))
+        let (ent, zorg, wonka) = ("e-\(run)", "z-\(run)", "w-\(run)")
         let redis = RedisClient(try RedisURL(parsing: Self.redisURL))
         var s = ContractSeed(now: Int64(SystemClock().now()))
-        s.tenant(try TenantID("acme"), tier: .enterprise)
-        s.tenant(try TenantID("zorg"), tier: .smb)
-        s.tenant(try TenantID("wonka"), tier: .smb)
+        s.tenant(try TenantID(ent), tier: .enterprise)
+        s.tenant(try TenantID(zorg), tier: .smb)
+        s.tenant(try TenantID(wonka), tier: .smb)
         _ = try await redis.pipeline([["FLUSHDB"]] + s.commands)
         let audit = try ClickHouseAudit(client: ClickHouseClient(try ClickHouseURL(parsing: Self.clickhouse)), database: Self.db)
         try await audit.applySchema()
-        for (realm, id, name, groups, sessions) in [("tenant-acme", "a1", "ann", [String](), 2), ("tenant-acme", "a2", "abe", [], 1),
-                                                    ("smb", "z1", "zed", ["/tenants/zorg"], 2), ("smb", "z2", "zoe", ["/tenants/zorg"], 1),
-                                                    ("smb", "w1", "walt", ["/tenants/wonka"], 3)] {
+        for (realm, id, name, groups, sessions) in [("tenant-\(ent)", "a1", "ann", [String](), 2), ("tenant-\(ent)", "a2", "abe", [], 1),
+                                                    ("smb", "z1-\(run)", "zed", ["/tenants/\(zorg)"], 2), ("smb", "z2-\(run)", "zoe", ["/tenants/\(zorg)"], 1),
+                                                    ("smb", "w1-\(run)", "walt", ["/tenants/\(wonka)"], 3)] {
             _ = try await Self.control("/_test/user", ["realm": realm, "id": id, "username": name, "groups": groups, "sessions": sessions])
         }
         #expect(try await login("u-olga", "olga", roles: ["tollgate-operator"]).status == 0)
@@ -181,34 +184,34 @@ struct KeycloakCommandTests {
             try await tollgate(stores(["sessions"] + args + ["--keycloak-admin-client", "tollgate-admin", "--keycloak-admin-secret-file", secret]))
         }
 
-        let realm = try await sessions(["list", "--tenant", "acme", "--json"])
+        let realm = try await sessions(["list", "--tenant", ent, "--json"])
         #expect(realm.status == 0, "\(realm.stderr)")
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(realm.stdout.utf8)) as? [String: Any])
-        #expect(doc["realm"] as? String == "tenant-acme" && doc["users"] as? Int == 2 && doc["active_sessions"] as? Int == 3 && doc["enabled"] as? Bool == true)
-        let group = try await sessions(["list", "--tenant", "zorg"])
-        #expect(group.stdout.contains("group /tenants/zorg in realm smb · 2 members · 3 active sessions"), "\(group.stdout) \(group.stderr)")
+        #expect(doc["realm"] as? String == "tenant-\(ent)" && doc["users"] as? Int == 2 && doc["active_sessions"] as? Int == 3 && doc["enabled"] as? Bool == true)
+        let group = try await sessions(["list", "--tenant", zorg])
+        #expect(group.stdout.contains("group /tenants/\(zorg) in realm smb · 2 members · 3 active sessions"), "\(group.stdout) \(group.stderr)")
 
-        let out = try await sessions(["logout", "--tenant", "zorg", "--yes"])
-        #expect(out.status == 0 && out.stdout.contains("signed out 2 users of zorg (group /tenants/zorg in realm smb)"), "\(out.stderr)")
-        let left = try #require(try await Self.control("/_test/sessions", ["realm": "smb"]) as? [String: Int])
-        #expect(left == ["w1": 3], "wonka's member stays signed in")
-        let all = try await sessions(["logout", "--tenant", "acme", "--yes"])
-        #expect(all.status == 0 && all.stdout.contains("signed out 2 users of acme (realm tenant-acme)"))
+        let out = try await sessions(["logout", "--tenant", zorg, "--yes"])
+        #expect(out.status == 0 && out.stdout.contains("signed out 2 users of \(zorg) (group /tenants/\(zorg) in realm smb)"), "\(out.stderr)")
+        let left = try #require(try await Self.control("/_test/sessions", ["realm": "smb"]) as? [String: Int]).filter { $0.key.hasSuffix(run) }
+        #expect(left == ["w1-\(run)": 3], "wonka's member stays signed in")
+        let all = try await sessions(["logout", "--tenant", ent, "--yes"])
+        #expect(all.status == 0 && all.stdout.contains("signed out 2 users of \(ent) (realm tenant-\(ent))"))
         let calls = try #require(try await Self.control("/_test/calls", [:]) as? [[String]])
-        #expect(calls.contains(["POST", "/admin/realms/tenant-acme/logout-all"]))
+        #expect(calls.contains(["POST", "/admin/realms/tenant-\(ent)/logout-all"]))
         #expect(!calls.contains { $0[1] == "/admin/realms/smb/logout-all" }, "never the shared realm's logout-all")
 
         // Support lists but does not sign out; a viewer does neither. Both refusals are audited.
         #expect(try await login("u-sam", "sam", roles: ["tollgate-support"]).status == 0)
-        #expect(try await sessions(["list", "--tenant", "zorg"]).status == 0)
-        let refused = try await sessions(["logout", "--tenant", "zorg", "--yes"])
+        #expect(try await sessions(["list", "--tenant", zorg]).status == 0)
+        let refused = try await sessions(["logout", "--tenant", zorg, "--yes"])
         #expect(refused.status == 4 && refused.stderr.contains("sessions.logout needs the operator role; sam has support"), "\(refused.stderr)")
         #expect(try await login("u-vic", "vic", roles: ["tollgate-viewer"]).status == 0)
-        let viewer = try await sessions(["list", "--tenant", "zorg"])
+        let viewer = try await sessions(["list", "--tenant", zorg])
         #expect(viewer.status == 4 && viewer.stderr.contains("Keycloak sessions need the support role; vic has viewer"), "\(viewer.stderr)")
-        let rows = try await audit.audit(AuditQuery(tenant: try TenantID("zorg"), action: "sessions.logout"))
+        let rows = try await audit.audit(AuditQuery(tenant: try TenantID(zorg), action: "sessions.logout"))
         #expect(Set(rows.map { "\($0.actor) \($0.outcome)" }) == ["olga success", "sam denied"])
-        #expect(try await audit.audit(AuditQuery(tenant: try TenantID("zorg"), action: "sessions.read")).map(\.actor) == ["vic"])
+        #expect(try await audit.audit(AuditQuery(tenant: try TenantID(zorg), action: "sessions.read")).map(\.actor) == ["vic"])
     }
 
     /// The console started without a valid token signs in first, as `tollgate login` does, then opens.

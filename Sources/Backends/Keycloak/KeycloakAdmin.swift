@@ -121,9 +121,12 @@ public actor KeycloakAdmin {
     /// The ids of a group's members, page by page.
     private func members(realm: String, path: String) async throws(BackendError) -> [String] {
         let encoded = path.split(separator: "/").map { String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(["/"])) ?? "" }.joined(separator: "/")
-        guard let group = try await json("GET", "\(realm)/group-by-path/\(encoded)", [:]) as? [String: Any], let id = group["id"] as? String else {
-            throw .notFound("group \(path) in realm \(realm)")
+        let found: Any?
+        do throws(BackendError) { found = try await json("GET", "\(realm)/group-by-path/\(encoded)", [:]) } catch {
+            if case .notFound = error { throw .notFound("Keycloak has no group \(path) in realm \(realm)") }
+            throw error
         }
+        guard let group = found as? [String: Any], let id = group["id"] as? String else { throw .notFound("Keycloak has no group \(path) in realm \(realm)") }
         var ids: [String] = [], first = 0
         while true {
             let page = try await json("GET", "\(realm)/groups/\(id)/members", ["first": String(first), "max": "100"]) as? [[String: Any]] ?? []

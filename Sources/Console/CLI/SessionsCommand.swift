@@ -85,6 +85,8 @@ struct SessionsCommand: AsyncParsableCommand {
 }
 
 enum SessionsText {
+    static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+
     static func describe(_ home: TenantIdentity.Home) -> String {
         switch home {
         case .realm(let realm, _, _): "realm \(realm)"
@@ -96,11 +98,11 @@ enum SessionsText {
         var out: [String] = []
         switch identity.home {
         case .realm(let realm, let enabled, let name):
-            out.append("realm \(realm) (\(SafeText.clean(name))) · \(enabled ? "enabled" : "DISABLED") · \(identity.users) users · \(identity.activeSessions) active sessions")
+            out.append("realm \(realm) (\(SafeText.clean(name))) · \(enabled ? "enabled" : "DISABLED") · \(plural(identity.users, "user")) · \(plural(identity.activeSessions, "active session"))")
             out.append(identity.sessions.isEmpty ? "no sessions" : "CLIENT                           ACTIVE  OFFLINE")
             for c in identity.sessions { out.append(Fit.text(c.client, 32) + " " + Fit.text(String(c.active), 7, .right) + " " + Fit.text(String(c.offline), 8, .right)) }
         case .group(let realm, let path):
-            out.append("group \(path) in realm \(realm) · \(identity.users) members · \(identity.activeSessions) active sessions")
+            out.append("group \(path) in realm \(realm) · \(plural(identity.users, "member")) · \(plural(identity.activeSessions, "active session"))")
         }
         return out
     }

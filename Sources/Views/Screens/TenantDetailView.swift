@@ -279,12 +279,12 @@ enum TenantDetailView {
         var parts: [String]
         switch i.home {
         case .realm(let realm, let enabled, let name):
-            parts = ["realm \(realm)" + (name == realm ? "" : " (\(name))"), enabled ? "enabled" : "DISABLED", "\(Format.count(i.users)) users"]
+            parts = ["realm \(realm)" + (name == realm ? "" : " (\(name))"), enabled ? "enabled" : "DISABLED", "\(Format.count(i.users)) user\(i.users == 1 ? "" : "s")"]
         case .group(let realm, let path):
-            parts = ["group \(path) in realm \(realm)", "\(Format.count(i.users)) members"]
+            parts = ["group \(path) in realm \(realm)", "\(Format.count(i.users)) member\(i.users == 1 ? "" : "s")"]
         }
         let clients = i.sessions.count > 1 ? " (" + i.sessions.map { "\($0.client) \(Format.count($0.active))" }.joined(separator: ", ") + ")" : ""
-        parts.append("\(Format.count(i.activeSessions)) active sessions" + clients)
+        parts.append("\(Format.count(i.activeSessions)) active session\(i.activeSessions == 1 ? "" : "s")" + clients)
         let disabled = { if case .realm(_, false, _) = i.home { true } else { false } }()
         grid.put(parts.joined(separator: " · "), x: cx, y: y, role: disabled ? .bad : .normal, maxWidth: room)
     }

@@ -48,11 +48,10 @@ struct ActionContext: ParsableArguments {
 
     /// `k_x "ci runner" of acme (last used 3m ago, expires never)`, for a confirmation; just the
     /// ids when the key cannot be read (the action then says why).
-    func describeKey(_ t: TenantID, _ k: KeyID) async throws -> String {
-        let context = try config.resolve()
+    func describeKey(_ t: TenantID, _ k: KeyID, _ session: Session) async throws -> String {
         // Nothing of a tenant the operator may not see, not even in a question (the action is refused next).
-        guard try await config.session(context).policy.refusal(.tenants, tenant: t) == nil else { return "\(k) of \(t)" }
-        let redis = try redis(context)
+        guard session.policy.refusal(.tenants, tenant: t) == nil else { return "\(k) of \(t)" }
+        let redis = try redis(session.context)
         let now = SystemClock().now()
         guard let key = (try? await RedisGateway(redis: redis).keys(of: t))?.first(where: { $0.id == k }) else { return "\(k) of \(t)" }
         return "\(k) \(SafeText.quoted(key.label)) of \(t) (\(key.problem == nil ? key.state(at: now).rawValue : "broken"), "
@@ -69,9 +68,16 @@ struct ActionContext: ParsableArguments {
     /// Carries out `request` after confirmation (`question` nil: nothing to confirm, e.g. a create).
     @discardableResult
     func run(_ request: ActionRequest, confirm question: String?, quiet: Bool = false) async throws -> ActionOutcome {
+        try await run(request, confirming: { _ in question }, quiet: quiet)
+    }
+
+    /// The same, with a question built from the command's session (it may read what it names).
+    @discardableResult
+    func run(_ request: ActionRequest, confirming question: (Session) async throws -> String?, quiet: Bool = false) async throws -> ActionOutcome {
         let context = try config.resolve()
-        let layer = try await config.session(context).actions(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context))
-        if layer.refusal(request) == nil, let question { try action.confirm(question) }
+        let session = try await config.session(context)
+        let layer = session.actions(writer: RedisActions(redis: try redis(context)), spool: clickhouse.spool(context))
+        if layer.refusal(request) == nil, let question = try await question(session) { try action.confirm(question) }
         let outcome: ActionOutcome
         do { outcome = try await layer.perform(request) } catch {
             await deliver(context)

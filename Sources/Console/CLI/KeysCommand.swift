@@ -71,9 +71,9 @@ struct KeysCommand: AsyncParsableCommand {
             let t = try TenantID(tenant)
             let request = try options { () throws(Backends.ValidationError) in try ActionRequest.keyRotate(t, key: key, grace: grace, expires: expires) }
             guard case .keyRotate(_, let k, let seconds, _) = request else { return }
-            let what = try await context.describeKey(t, k)
-            let outcome = try await context.run(request, confirm: "rotate key \(what)"
-                                                + (seconds == 0 ? " and revoke it now (no grace)" : " with \(grace) of grace"), quiet: json)
+            let outcome = try await context.run(request, confirming: { session in
+                "rotate key \(try await context.describeKey(t, k, session))" + (seconds == 0 ? " and revoke it now (no grace)" : " with \(grace) of grace")
+            }, quiet: json)
             try KeysCommand.printSecret(outcome, tenant: t, old: k, json: json)
             try ActionContext.settle(outcome)
         }
@@ -90,8 +90,7 @@ struct KeysCommand: AsyncParsableCommand {
             let t = try TenantID(tenant)
             let request = try options { () throws(Backends.ValidationError) in try ActionRequest.keyRevoke(t, key: key, reason: reason) }
             guard case .keyRevoke(_, let k, _) = request else { return }
-            let what = try await context.describeKey(t, k)
-            let outcome = try await context.run(request, confirm: "revoke key \(what)")
+            let outcome = try await context.run(request, confirming: { session in "revoke key \(try await context.describeKey(t, k, session))" })
             try ActionContext.settle(outcome)
         }
     }

@@ -309,6 +309,50 @@ struct AuditSpoolTests {
         #expect(rejected.contains("\"ts\":17"))
     }
 
+    /// Ten processes act while ClickHouse is frozen (SIGSTOP) and each tries to deliver the
+    /// shared spool; their inserts time out, but ClickHouse applies what it had received once it
+    /// thaws. One delivers at a time, and none resends what already arrived: each event is
+    /// stored once.
+    @Test func aFrozenClickHouseStoresEachEventOnce() async throws {
+        let services = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("scripts/services.sh").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-spool-ch-\(UUID().uuidString)").path
+        let started = await Child.exit(try Child.spawn("/bin/bash", [services, "clickhouse", dir]))
+        defer { _ = try? Child.wait(Child.spawn("/bin/bash", [services, "stop", dir])); try? FileManager.default.removeItem(atPath: dir) }
+        try #require(started == 0)
+        let env = try String(contentsOfFile: dir + "/env", encoding: .utf8)
+        let url = try ClickHouseURL(parsing: try #require(env.split(separator: "=").last).trimmingCharacters(in: .whitespacesAndNewlines))
+        let pid = try #require(pid_t(try String(contentsOfFile: dir + "/clickhouse.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let patient = try ClickHouseAudit(client: ClickHouseClient(url), database: "spool_once")
+        try await patient.applySchema()
+        let path = Self.tempSpool().path
+
+        kill(pid, SIGSTOP)
+        var frozen = true
+        defer { if frozen { kill(pid, SIGCONT) } }
+        await withTaskGroup(of: Void.self) { group in
+            for i in 0..<10 {
+                group.addTask {
+                    // A process of its own: its spool handle and its ClickHouse connection.
+                    let spool = AuditSpool(path: path)
+                    try? spool.append(ClickHouseAuditTests.event("acme", "once-\(i)", ts: 1_795_800_000 + Int64(i)))
+                    let hasty = try? ClickHouseAudit(client: ClickHouseClient(url, connectTimeout: 0.5, timeout: 0.5), database: "spool_once")
+                    if let hasty { _ = try? await spool.drain(to: hasty) }
+                }
+            }
+        }
+        kill(pid, SIGCONT)
+        frozen = false
+        #expect(try await AuditSpool(path: path).drain(to: patient) >= 0)
+        try await Task.sleep(nanoseconds: 500_000_000)   // what ClickHouse received while frozen is applied by now
+        _ = try await AuditSpool(path: path).drain(to: patient)
+        let counts = String(decoding: try await patient.client.execute(
+            "SELECT event_id, count() FROM spool_once.audit_log GROUP BY event_id ORDER BY event_id FORMAT TabSeparated"), as: UTF8.self)
+        let rows = counts.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(rows.count == 10 && rows.allSatisfy { $0.count == 2 && $0[1] == "1" }, "\(counts)")
+        #expect(try AuditSpool(path: path).pending().isEmpty)
+    }
+
     @Test func concurrentAppendsStayWhole() async throws {
         let spool = Self.tempSpool()
         await withTaskGroup(of: Void.self) { group in

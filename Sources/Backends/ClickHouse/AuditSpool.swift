@@ -15,6 +15,7 @@ public struct AuditSpool: Sendable {
     public let path: String
     var lockPath: String { path + ".lock" }
     var rejectedPath: String { path + ".rejected" }
+    var drainLockPath: String { path + ".drain" }
 
     public init(path: String) {
         self.path = path
@@ -57,28 +58,43 @@ public struct AuditSpool: Sendable {
         try withLock { () throws(SpoolError) in read().events }
     }
 
-    /// Delivers every spooled event in batches; returns how many went out. On failure the
-    /// undelivered ones stay for the next run.
+    /// Delivers every spooled event in batches; returns how many were sent. The spool never
+    /// multiplies, whatever ClickHouse does:
+    /// - one process delivers at a time (a drain lock beside the spool; a process that finds it
+    ///   taken leaves the delivery to that one and returns 0), and appends are not held up
+    ///   meanwhile: the spool's own lock is taken only to read it and to remove what arrived;
+    /// - before sending a batch it asks ClickHouse which of its event_ids already arrived (an
+    ///   insert that timed out may still have been applied, then or later) and sends only the
+    ///   others; when that question gets no answer nothing is sent.
+    /// What was not delivered stays for the next run.
     @discardableResult
     public func drain(to audit: ClickHouseAudit, batch: Int = 1000) async throws(BackendError) -> Int {
-        let fd = openLock()
-        guard fd >= 0 else { throw .failed("cannot lock the audit spool \(path)") }
-        defer { flock(fd, LOCK_UN); close(fd) }
-        let (events, rejected) = read()
-        if !rejected.isEmpty { keepRejected(rejected) }
-        if events.isEmpty { return 0 }
-        var sent = 0
-        do throws(BackendError) {
-            while sent < events.count {
-                let chunk = Array(events[sent..<min(events.count, sent + batch)])
-                try await audit.insert(chunk)
-                sent += chunk.count
+        let dir = (path as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let drainFD = open(drainLockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard drainFD >= 0 else { throw .failed("cannot lock the audit spool \(path) for delivery") }
+        defer { close(drainFD) }
+        guard flock(drainFD, LOCK_EX | LOCK_NB) == 0 else { return 0 }   // another process is delivering
+        defer { flock(drainFD, LOCK_UN) }
+        let events: [AuditEvent]
+        do throws(SpoolError) {
+            events = try withLock { () throws(SpoolError) in
+                let (events, rejected) = read()
+                if !rejected.isEmpty { keepRejected(rejected) }
+                return events
             }
-        } catch {
-            rewrite(Array(events[sent...]))
-            throw error
+        } catch { throw .failed(error.description) }
+        var sent = 0
+        var delivered: Set<String> = []
+        defer { if !delivered.isEmpty { try? withLock { () throws(SpoolError) in rewrite(read().events.filter { !delivered.contains($0.eventID) }) } } }
+        for start in stride(from: 0, to: events.count, by: batch) {
+            let chunk = Array(events[start..<min(events.count, start + batch)])
+            let arrived = try await audit.arrived(chunk)
+            let missing = chunk.filter { !arrived.contains($0.eventID) }
+            try await audit.insert(missing)
+            sent += missing.count
+            delivered.formUnion(chunk.map(\.eventID))
         }
-        rewrite([])
         return sent
     }
 
@@ -103,7 +119,7 @@ public struct AuditSpool: Sendable {
                 throw SpoolError(description: "the audit spool's folder \(dir) has mode \(String(format: "%04o", st.st_mode & 0o7777)) and is not yours: others could replace the spool; choose another --spool")
             }
         }
-        for file in [path, lockPath, rejectedPath] where stat(file, &st) == 0 && st.st_mode & 0o077 != 0 {
+        for file in [path, lockPath, rejectedPath, drainLockPath] where stat(file, &st) == 0 && st.st_mode & 0o077 != 0 {
             guard st.st_uid == getuid(), chmod(file, 0o600) == 0 else {
                 throw SpoolError(description: "\(file) has mode \(String(format: "%04o", st.st_mode & 0o777)) and is not yours; the audit spool must be private")
             }

@@ -31,6 +31,15 @@ public final class ClickHouseAudit: AuditReading {
         return events
     }
 
+    /// Which of `events` are already in the table: a range read of their tenants' part of the key.
+    public func arrived(_ events: [AuditEvent]) async throws(BackendError) -> Set<String> {
+        guard !events.isEmpty else { return [] }
+        let tenants = Set(events.map(\.tenant.rawValue)).sorted().map(SQL.literal).joined(separator: ", ")
+        let ids = Set(events.map(\.eventID)).sorted().map(SQL.literal).joined(separator: ", ")
+        let body = try await client.execute("SELECT DISTINCT event_id FROM \(database).audit_log WHERE tenant_id IN (\(tenants)) AND event_id IN (\(ids)) FORMAT TabSeparated")
+        return Set(TSV.rows(body).compactMap { $0.first.map { String(decoding: $0, as: UTF8.self) } })
+    }
+
     /// Appends events (the console's own, and test fixtures). Every value goes through `SQL.literal`.
     public func insert(_ events: [AuditEvent]) async throws(BackendError) {
         guard !events.isEmpty else { return }

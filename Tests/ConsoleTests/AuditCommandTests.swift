@@ -85,6 +85,20 @@ struct AuditCommandTests {
         #expect(late.status == 2 && late.stderr.contains("2200-01-01T00:00:00Z"), "\(late.stderr)")
     }
 
+    /// A password on the command line would show in ps: refused; a file or the environment carries it.
+    @Test func aClickHousePasswordStaysOutOfTheArguments() async throws {
+        let host = Self.url.replacingOccurrences(of: "http://", with: "")
+        let visible = try await Tmux.run(Tmux.binary, ["audit", "tail", "--tenant", "acme", "--clickhouse", "http://ops:hunter2@\(host)", "--spool", Self.spool])
+        #expect(visible.status == 2 && visible.stderr.contains("a password in --clickhouse shows in the process list") && !visible.stderr.contains("hunter2"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-ch-pw-\(getpid())").path
+        _ = FileManager.default.createFile(atPath: file, contents: Data("hunter2\n".utf8), attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let denied = try await Tmux.run(Tmux.binary, ["audit", "tail", "--tenant", "acme", "--clickhouse", "http://ops@\(host)",
+                                                     "--clickhouse-password-file", file, "--spool", Self.spool])
+        #expect(denied.status == 4, "ClickHouse refuses the unknown user: \(denied.stderr)")
+        #expect(!denied.stderr.contains("hunter2"))
+    }
+
     @Test func badInputAndDownServers() async throws {
         #expect(try await Self.tollgate(["audit", "tail", "--tenant", "ACME"]).status == 2)
         #expect(try await Self.tollgate(["audit", "tail", "--tenant", "acme", "--since", "soon"]).status == 2)

@@ -61,9 +61,17 @@ struct TenantsCommandTests {
         let down = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://127.0.0.1:1", "--redis-timeout", "1"])
         #expect(down.status == 5 && down.stderr.contains("unavailable"))
         let hostPort = ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!
-        let denied = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody:hunter2@\(hostPort)"])
-        #expect(denied.status == 4)
+        // A password on the command line would show in ps: refused before anything is sent.
+        let visible = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody:hunter2@\(hostPort)"])
+        #expect(visible.status == 2 && visible.stderr.contains("a password in --redis shows in the process list") && !visible.stderr.contains("hunter2"))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-redis-pw-\(getpid())").path
+        _ = FileManager.default.createFile(atPath: file, contents: Data("hunter2\n".utf8), attributes: [.posixPermissions: 0o600])
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let denied = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "redis://nobody@\(hostPort)", "--redis-password-file", file])
+        #expect(denied.status == 4, "the server refuses the password from the file: \(denied.stderr)")
         #expect(!denied.stderr.contains("hunter2"))
+        let fromEnv = try await Tmux.run("/usr/bin/env", ["TOLLGATE_REDIS_URL=redis://nobody:hunter2@\(hostPort)", Tmux.binary, "tenants", "list"])
+        #expect(fromEnv.status == 4 && !fromEnv.stderr.contains("hunter2"), "the environment may carry it")
         let url = try await Tmux.run(Tmux.binary, ["tenants", "list", "--redis", "http://x"])
         #expect(url.status == 2 && url.stderr.contains("Redis URL"))
     }

@@ -14,6 +14,10 @@ struct ClickHouseOptions: ParsableArguments {
     @Option(name: .customLong("clickhouse-timeout"), help: "Seconds allowed for one query (0.1-600).")
     var timeout: Double = 10
 
+    @Option(name: .customLong("clickhouse-password-file"), help: ArgumentHelp(
+        "The ClickHouse password, read from this file's first line (a password in --clickhouse would show in ps).", valueName: "path"))
+    var passwordFile: String?
+
     @Option(name: .customLong("spool"), help: ArgumentHelp(
         "The local spool of tollgate's own audit events (env TOLLGATE_SPOOL; default $XDG_STATE_HOME/tollgate/audit-spool.jsonl).", valueName: "path"))
     var spoolPath: String?
@@ -29,7 +33,7 @@ struct ClickHouseOptions: ParsableArguments {
         return o
     }
 
-    enum CodingKeys: String, CodingKey { case url, database, timeout, spoolPath }
+    enum CodingKeys: String, CodingKey { case url, database, timeout, passwordFile, spoolPath }
 
     func spool(_ context: ContextConfig?) -> AuditSpool { Self.spool(flag: spoolPath, context: context) }
 
@@ -86,6 +90,11 @@ struct ClickHouseOptions: ParsableArguments {
         let env = fromEnvironment ? Env.value("TOLLGATE_CLICKHOUSE_URL") : nil
         guard let text = url ?? env ?? context?.clickhouse else { return nil }
         var parsed = try ClickHouseURL(parsing: text)
+        if url != nil && parsed.password != nil {
+            throw CLIFailure(.usage, "a password in --clickhouse shows in the process list (ps): pass it with --clickhouse-password-file, "
+                             + "TOLLGATE_CLICKHOUSE_URL or the context's clickhouse-password-file")
+        }
+        if parsed.password == nil, let file = passwordFile { parsed.password = try SecretFile.read(file, "--clickhouse-password-file") }
         if parsed.password == nil, let p = context?.clickhousePassword { parsed.password = p }
         return try ClickHouseAudit(client: ClickHouseClient(parsed, connectTimeout: min(timeout, 2), timeout: timeout),
                                    database: database ?? context?.clickhouseDatabase ?? "gateway")

@@ -22,6 +22,10 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seconds to wait for a Redis connection, and for each command (0.1-60).")
     var redisTimeout: Double = 2
 
+    @Option(help: ArgumentHelp("The Redis password, read from this file's first line (a password in --redis would show in ps).",
+                               valueName: "path"))
+    var redisPasswordFile: String?
+
     /// Read the environment (TOLLGATE_REDIS_URL); false when a context alone must decide.
     var fromEnvironment = true
 
@@ -34,7 +38,7 @@ struct SourceOptions: ParsableArguments {
         return o
     }
 
-    enum CodingKeys: String, CodingKey { case demo, seed, demoTenants, redisURL, redisTimeout }
+    enum CodingKeys: String, CodingKey { case demo, seed, demoTenants, redisURL, redisTimeout, redisPasswordFile }
 
     func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
         if demo {
@@ -64,6 +68,11 @@ struct SourceOptions: ParsableArguments {
         guard let text else { return nil }
         var url: RedisURL
         do { url = try RedisURL(parsing: text) } catch { throw CLIFailure(.usage, error.description + origin) }
+        if redisURL != nil && url.password != nil {
+            throw CLIFailure(.usage, "a password in --redis shows in the process list (ps): pass it with --redis-password-file, "
+                             + "TOLLGATE_REDIS_URL or the context's redis-password-file")
+        }
+        if url.password == nil, let file = redisPasswordFile { url.password = try SecretFile.read(file, "--redis-password-file") }
         if url.password == nil, let p = context?.redisPassword { url.password = p }
         return url
     }

@@ -212,6 +212,12 @@ struct RedisGatewayTests {
         let fleet = try await RedisGateway(redis: client).fleet()
         #expect(fleet.tenants.map(\.id.rawValue) == ["t1", "t2", "t3"])
         #expect(fleet.malformedTenantIDs == 1)
+        #expect(fleet.indexProblem == nil, "a missing index is the contract's fallback, not a problem")
+        // An index of the wrong type is a problem: the fleet is still found by SCAN, and says so.
+        _ = try await client.pipeline([["SET", "gw:tenants", "t1,t2"]])
+        let wrong = try await RedisGateway(redis: client).fleet()
+        #expect(wrong.tenants.map(\.id.rawValue) == ["t1", "t2", "t3"])
+        #expect(wrong.indexProblem?.contains("gw:tenants cannot be read as a set (WRONGTYPE") == true, "\(wrong.indexProblem ?? "nil")")
     }
 
     @Test func hostileTenantIDInTheIndexNeverReachesAKeyName() async throws {

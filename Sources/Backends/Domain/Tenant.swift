@@ -114,8 +114,13 @@ public struct FleetSnapshot: Equatable, Sendable {
     public let keyspaceAsOf: Double?
     /// Why the last step of that count failed, if it did.
     public let keyspaceProblem: String?
+    /// Why `gw:tenants` could not be read (a value of another type): the tenants were then found
+    /// by SCAN, and this says so.
+    public let indexProblem: String?
 
-    public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double, keyspaceAsOf: Double? = nil, keyspaceProblem: String? = nil) {
+    public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double, keyspaceAsOf: Double? = nil, keyspaceProblem: String? = nil,
+                indexProblem: String? = nil) {
+        self.indexProblem = indexProblem
         self.tenants = tenants
         self.malformedTenantIDs = malformedTenantIDs
         self.takenAt = takenAt

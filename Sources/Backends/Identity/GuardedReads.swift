@@ -61,7 +61,7 @@ struct GuardedFleet: FleetReading {
         guard let scope = `guard`.policy.op.tenant else { return s }
         // Nothing of another tenant, not even how many broke the contract.
         return FleetSnapshot(tenants: s.tenants.filter { $0.id == scope }, malformedTenantIDs: 0, takenAt: s.takenAt,
-                             keyspaceAsOf: s.keyspaceAsOf, keyspaceProblem: s.keyspaceProblem)
+                             keyspaceAsOf: s.keyspaceAsOf, keyspaceProblem: s.keyspaceProblem, indexProblem: s.indexProblem)
     }
 }
 

@@ -43,6 +43,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         let malformed: Int
         let members: Int
         let at: Double
+        var problem: String? = nil
     }
 
     public init(redis: any RedisCommands, clock: any Clock = SystemClock(), coldInterval: Double = 30) {
@@ -64,8 +65,8 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         var index = rediscover ? nil : cache.withLock { $0.index }.flatMap { now - $0.at < coldInterval ? $0 : nil }
         let checkIndex = index != nil
         if index == nil {
-            let (ids, malformed, members) = try await discover(now: now)
-            index = Index(ids: ids, malformed: malformed, members: members, at: now)
+            let (ids, malformed, members, problem) = try await discover(now: now)
+            index = Index(ids: ids, malformed: malformed, members: members, at: now, problem: problem)
             let stored = index
             cache.withLock { $0.index = stored }
         }
@@ -101,7 +102,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
-                             keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem)
+                             keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem)
     }
 
     /// Drops the known throttles of tenants whose throttle keys changed (all of them when tracking
@@ -128,10 +129,12 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         return out
     }
 
-    /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty
-    /// or missing. Ids that break the contract are skipped and counted.
-    func discover(now: Double) async throws(BackendError) -> (ids: [TenantID], malformed: Int, members: Int) {
+    /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty,
+    /// missing or not a set (which is reported). Ids that break the contract are skipped and counted.
+    func discover(now: Double) async throws(BackendError) -> (ids: [TenantID], malformed: Int, members: Int, problem: String?) {
         let index = try await redis.pipeline([["SMEMBERS", KeySchema.tenantIndex]])[0]
+        var problem: String?
+        if case .error(let e) = index { problem = "\(KeySchema.tenantIndex) cannot be read as a set (\(SafeText.clean(e))): tenants found by SCAN" }
         var raw = index.array?.compactMap(\.string) ?? []
         let members = raw.count
         if raw.isEmpty {
@@ -148,7 +151,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         for r in Set(raw) {
             if let id = try? TenantID(r) { ids.append(id) } else { malformed += 1 }
         }
-        return (ids.sorted(), malformed, members)
+        return (ids.sorted(), malformed, members, problem)
     }
 
     // MARK: KeyWatching

@@ -9,12 +9,14 @@ struct FleetJSON: Encodable {
     /// When the incremental count of sessions and cache entries last completed (null: not yet).
     let keyspace_counted_at: Double?
     let keyspace_error: String?
+    let index_error: String?
     let tenants: [TenantJSON]
     init(_ f: FleetSnapshot) {
         taken_at = f.takenAt
         malformed_tenant_ids = f.malformedTenantIDs
         keyspace_counted_at = f.keyspaceAsOf
         keyspace_error = f.keyspaceProblem
+        index_error = f.indexProblem
         tenants = f.tenants.map(TenantJSON.init)
     }
 }

@@ -41,6 +41,7 @@ struct TenantsCommand: AsyncParsableCommand {
                 Output.note("\(fleet.malformedTenantIDs) tenant ids in Redis break the contract's pattern and were skipped")
             }
             if let problem = fleet.keyspaceProblem { Output.note("counting sessions and cache entries failed: \(problem)") }
+            if let problem = fleet.indexProblem { Output.note(problem) }
         }
     }
 

@@ -15,6 +15,7 @@ public final class FleetDigest: Sendable {
     public let malformedTenantIDs: Int
     public let keyspaceAsOf: Double?
     public let keyspaceProblem: String?
+    public let indexProblem: String?
 
     public init(_ snapshot: FleetSnapshot, previous: FleetDigest?) {
         var tenants = snapshot.tenants
@@ -29,6 +30,7 @@ public final class FleetDigest: Sendable {
         malformedTenantIDs = snapshot.malformedTenantIDs
         keyspaceAsOf = snapshot.keyspaceAsOf
         keyspaceProblem = snapshot.keyspaceProblem
+        indexProblem = snapshot.indexProblem
 
         var totals = FleetTotals()
         totals.tenants = tenants.count

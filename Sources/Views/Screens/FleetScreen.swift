@@ -106,6 +106,7 @@ public struct FleetScreen: Screen {
         if t.throttled > 0 { parts.append(("\(t.throttled) throttled", .warn)) }
         if t.problems > 0 { parts.append(("\(t.problems) with bad values", .error)) }
         if d.malformedTenantIDs > 0 { parts.append(("\(d.malformedTenantIDs) malformed ids skipped", .error)) }
+        if d.indexProblem != nil { parts.append(("gw:tenants is not a set: found by SCAN", .error)) }
         if d.keyspaceProblem != nil {
             parts.append(("SESS/CACHE counts failing", .error))
         } else if d.keyspaceAsOf == nil {

@@ -160,6 +160,11 @@ extension RedisGateway {
         RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
     }
 
+    /// Errors of a server that is not serving right now, not of the data.
+    static func isTransient(_ error: String) -> Bool {
+        ["CLUSTERDOWN", "TRYAGAIN", "LOADING", "BUSY", "MASTERDOWN", "MOVED", "ASK"].contains { error.hasPrefix($0) }
+    }
+
     /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`.
     static func coldCommands(_ t: TenantID) -> [[String]] {
         [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
@@ -168,7 +173,11 @@ extension RedisGateway {
     /// A tenant's cold data from the replies to `coldCommands`, and the ids of its keys, whose
     /// `keyRead` replies then go to `Cold.addKey`.
     func parseCold(_ t: TenantID, meta: RedisValue, limits: RedisValue, members: RedisValue, now: Double) -> (Cold, [KeyID]) {
-        var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: Self.nextColdRead(t, after: now, interval: coldInterval))
+        // An answer the server gives only while it is not itself (a cluster that is down, a
+        // dataset loading) says nothing about the tenant: read again at the next refresh rather
+        // than keep it for a cold interval.
+        let passing = [meta, limits, members].contains { $0.errorMessage.map(Self.isTransient) ?? false }
+        var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: passing ? now : Self.nextColdRead(t, after: now, interval: coldInterval))
         switch RedisParse.hashOrProblem(limits, key: KeySchema.limits(t)) {
         case .bad(let problem):
             cold.badRoutes.append(RouteReading(route: .all, state: .bad(problem)))

@@ -97,12 +97,8 @@ public struct ActionLayer: Sendable {
     private func record(tenant: TenantID, name: String, resource: String, parameters: [String: any Sendable]?, _ requestID: String, outcome: String,
                         detail: [String: Any], at now: Double) throws(BackendError) {
         var full = detail
-        full["operator_authenticated"] = op.authenticated
         if let parameters { full["request"] = parameters }
-        let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let event = AuditEvent(tenant: tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
-                               eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: name,
-                               resource: resource, outcome: outcome, requestID: requestID, detail: json)
+        let event = AuditEvent.byOperator(op, tenant: tenant, action: name, resource: resource, outcome: outcome, requestID: requestID, detail: full, at: now)
         do throws(AuditSpool.SpoolError) { try spool.append(event) } catch {
             throw .failed("the audit event could not be made durable, so the action is not reported done: \(error.description)")
         }

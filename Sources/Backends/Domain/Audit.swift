@@ -15,6 +15,18 @@ public struct AuditEvent: Equatable, Sendable {
     public var requestID: String
     public var detail: String
 
+    /// One of tollgate's own events: an operator's action or refusal at `now`, a fresh event id,
+    /// `detail` as sorted JSON with whether the operator was signed in.
+    public static func byOperator(_ op: Operator, tenant: TenantID, action: String, resource: String, outcome: String, requestID: String = "",
+                                  detail: [String: Any], at now: Double) -> AuditEvent {
+        var full = detail
+        full["operator_authenticated"] = op.authenticated
+        let json = (try? JSONSerialization.data(withJSONObject: full, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        return AuditEvent(tenant: tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
+                          eventID: UUID().uuidString.lowercased(), actor: op.name, actorType: "operator", action: action, resource: resource,
+                          outcome: outcome, requestID: requestID, detail: json)
+    }
+
     public init(tenant: TenantID, ts: Int64, tsMs: UInt16, eventID: String, actor: String, actorType: String,
                 action: String, resource: String, outcome: String, ip: String = "", requestID: String = "", detail: String = "{}") {
         self.tenant = tenant

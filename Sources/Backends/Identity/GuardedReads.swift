@@ -20,12 +20,8 @@ public struct ReadGuard: Sendable {
     public func check(_ kind: ReadKind, _ tenant: TenantID?) throws(BackendError) {
         guard let why = policy.refusal(kind, tenant: tenant) else { return }
         if let tenant, let spool {
-            let now = clock.now(), json = (try? JSONSerialization.data(withJSONObject: ["refused": why, "operator_authenticated": policy.op.authenticated],
-                                                                          options: [.sortedKeys])) ?? Data()
-            let event = AuditEvent(tenant: tenant, ts: Int64(now.rounded(.down)), tsMs: UInt16((now * 1000).truncatingRemainder(dividingBy: 1000)),
-                                   eventID: UUID().uuidString.lowercased(), actor: policy.op.name, actorType: "operator",
-                                   action: "\(kind.rawValue).read", resource: "tenant/\(tenant)", outcome: "denied",
-                                   detail: String(decoding: json, as: UTF8.self))
+            let event = AuditEvent.byOperator(policy.op, tenant: tenant, action: "\(kind.rawValue).read", resource: "tenant/\(tenant)",
+                                              outcome: "denied", detail: ["refused": why], at: clock.now())
             do throws(AuditSpool.SpoolError) { try spool.append(event) } catch {
                 throw .denied("\(why) (and the refusal could not be audited: \(error.description))")
             }

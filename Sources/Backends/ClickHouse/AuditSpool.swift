@@ -23,8 +23,7 @@ public struct AuditSpool: Sendable {
 
     /// `$XDG_STATE_HOME/tollgate/audit-spool.jsonl`, else `~/.local/state/tollgate/audit-spool.jsonl`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (NSHomeDirectory() + "/.local/state")
-        return state + "/tollgate/audit-spool.jsonl"
+        StateFolder.path(environment: environment) + "/audit-spool.jsonl"
     }
 
     public struct SpoolError: Error, CustomStringConvertible, Sendable {

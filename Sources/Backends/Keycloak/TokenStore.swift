@@ -12,9 +12,8 @@ public struct TokenStore: Sendable {
     public let path: String
 
     public init(settings: KeycloakSettings, environment: [String: String] = ProcessInfo.processInfo.environment) {
-        let state = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (NSHomeDirectory() + "/.local/state")
         let id = SHA256.hash(data: Data("\(settings.issuer())|\(settings.client)".utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
-        path = "\(state)/tollgate/tokens/\(id).json"
+        path = StateFolder.path(environment: environment) + "/tokens/\(id).json"
     }
 
     /// The stored tokens; nil when there are none.

@@ -70,9 +70,14 @@ struct ClickHouseOptions: ParsableArguments {
     /// to ClickHouse at once if one is configured (else it waits in the spool).
     func deliveringRefusals<T>(_ session: Session, _ read: () async throws -> T) async throws -> T {
         do { return try await read() } catch BackendError.denied(let why) {
-            if let audit = try? makeAuditIfConfigured(context: session.context) { await deliverSpool(to: audit, context: session.context) }
+            await deliverIfConfigured(session.context)
             throw BackendError.denied(why)
         }
+    }
+
+    /// Delivers the spool when a ClickHouse is configured; without one the events wait in it.
+    func deliverIfConfigured(_ context: ContextConfig?) async {
+        if let audit = try? makeAuditIfConfigured(context: context) { await deliverSpool(to: audit, context: context) }
     }
 
     func makeAudit(context: ContextConfig?) throws -> ClickHouseAudit {

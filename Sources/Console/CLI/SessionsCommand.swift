@@ -21,7 +21,7 @@ struct SessionsCommand: AsyncParsableCommand {
         func resolve() async throws -> (Session, TenantID, TenantMeta, KeycloakAdmin, Backend) {
             let id = try TenantID(tenant)
             let session = try await config.session(try config.resolve())
-            guard let settings = try config.keycloakSettings(session.context) else { throw SessionOptions.noKeycloak }
+            guard let settings = session.keycloak?.settings else { throw SessionOptions.noKeycloak }   // read once, by the session
             let reads = session.reads(spool: clickhouse.spool(session.context))
             let backend = try source.makeBackend(clock: SystemClock(), context: session.context)
             let state = try await clickhouse.deliveringRefusals(session) { () async throws -> TenantState in
@@ -73,12 +73,10 @@ struct SessionsCommand: AsyncParsableCommand {
             let layer = session.actions(writer: backend.writer, spool: target.clickhouse.spool(session.context))
             let scope = (try? KeycloakAdmin.home(id, meta, admin.settings)).map(SessionsText.describe) ?? "its users"
             if layer.policy.refusal(.sessionsLogout, tenant: id) == nil { try action.confirm("sign out every user of \(id) (\(scope))") }
-            let users: Int
-            do { users = try await layer.logoutSessions(id, meta: meta, admin: admin) } catch {
-                if let audit = try? target.clickhouse.makeAuditIfConfigured(context: session.context) { await target.clickhouse.deliverSpool(to: audit, context: session.context) }
-                throw error
-            }
-            if let audit = try? target.clickhouse.makeAuditIfConfigured(context: session.context) { await target.clickhouse.deliverSpool(to: audit, context: session.context) }
+            let outcome: Result<Int, BackendError>
+            do throws(BackendError) { outcome = .success(try await layer.logoutSessions(id, meta: meta, admin: admin)) } catch { outcome = .failure(error) }
+            await target.clickhouse.deliverIfConfigured(session.context)   // the audit of it, whatever the outcome
+            let users = try outcome.get()
             print("signed out \(users) user\(users == 1 ? "" : "s") of \(id) (\(scope))")
         }
     }

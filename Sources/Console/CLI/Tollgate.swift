@@ -103,7 +103,7 @@ struct Tollgate: AsyncParsableCommand {
         var identities: (any IdentityReading)?, identityStore: String?
         if let demo = backend.demo {
             (identities, identityStore) = (demo, "demo keycloak")
-        } else if let settings = try config.keycloakSettings(context), settings.adminClient != nil {
+        } else if let settings = identity.keycloak?.settings, settings.adminClient != nil {
             (identities, identityStore) = (TenantIdentities(tenants: backend.tenants, admin: try KeycloakAdmin(settings: settings)), "keycloak")
         }
         let info = SessionInfo(context: context?.name, source: backend.label, policy: layer.policy, liveStore: backend.isDemo ? "demo" : "redis",

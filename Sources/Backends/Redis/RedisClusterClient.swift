@@ -262,7 +262,7 @@ public final class RedisClusterClient: RedisCommands {
 
 /// Chooses standalone or cluster on first use, from the server's own `INFO cluster`.
 public final class RedisAuto: RedisCommands {
-    private let url: RedisURL
+    public let url: RedisURL
     private let connectTimeout: Double
     private let commandTimeout: Double
     private let clock: any Clock

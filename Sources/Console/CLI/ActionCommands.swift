@@ -40,10 +40,10 @@ struct ActionContext: ParsableArguments {
 
     /// The gateway's Redis for an action.
     private func redis(_ context: ContextConfig?) throws -> RedisAuto {
-        guard !source.demo, let url = try source.redis(context: context) else {
+        guard !source.demo, let redis = try source.redis.client(context: context, clock: SystemClock()) else {
             throw CLIFailure(.usage, "actions need the gateway's Redis: pass --redis URL, set TOLLGATE_REDIS_URL, or give the context a redis")
         }
-        return RedisAuto(url, connectTimeout: source.redisTimeout, commandTimeout: max(5, source.redisTimeout), clock: SystemClock())
+        return redis
     }
 
     /// `k_x "ci runner" of acme (last used 3m ago, expires never)`, for a confirmation; just the

@@ -3,7 +3,6 @@ import Backends
 import Foundation
 
 /// Where live data comes from. One factory builds every capability of a context.
-/// Precedence: flags, then environment (TOLLGATE_REDIS_URL).
 struct SourceOptions: ParsableArguments {
     @Flag(help: "Use the embedded demo gateway (simulated tenants, no services needed).")
     var demo = false
@@ -14,6 +13,34 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Tenants in the demo gateway (1-100000), to try the console at scale.")
     var demoTenants = 40
 
+    @OptionGroup var redis: RedisOptions
+
+    /// These options for another context: its own stores, not the ones flags or the environment named.
+    var contextOnly: SourceOptions {
+        var o = self
+        o.demo = false
+        o.redis = redis.contextOnly
+        return o
+    }
+
+    func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
+        if demo {
+            guard (1...100_000).contains(demoTenants) else {
+                throw CLIFailure(.usage, "invalid --demo-tenants \(demoTenants): must be between 1 and 100000")
+            }
+            let gateway = DemoGateway(seed: seed, clock: clock, tenantCount: demoTenants)
+            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, keyWatch: gateway, writer: gateway, demo: gateway)
+        }
+        if let redis = try redis.client(context: context, clock: clock) {
+            let gateway = RedisGateway(redis: redis, clock: clock)
+            return Backend(label: redis.url.description, fleet: gateway, tenants: gateway, keyWatch: gateway, writer: RedisActions(redis: redis, clock: clock), demo: nil)
+        }
+        throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
+    }
+}
+
+/// The gateway's Redis. Precedence: flags, then environment (TOLLGATE_REDIS_URL), then the context.
+struct RedisOptions: ParsableArguments {
     @Option(name: .customLong("redis"), help: ArgumentHelp(
         "Redis of the gateway: redis://[user:password@]host:port[/db] or unix:///path (env TOLLGATE_REDIS_URL). Standalone or cluster, detected.",
         valueName: "url"))
@@ -29,34 +56,22 @@ struct SourceOptions: ParsableArguments {
     /// Read the environment (TOLLGATE_REDIS_URL); false when a context alone must decide.
     var fromEnvironment = true
 
-    /// These options for another context: its own stores, not the ones flags or the environment named.
-    var contextOnly: SourceOptions {
+    var contextOnly: RedisOptions {
         var o = self
-        o.demo = false
         o.redisURL = nil
         o.fromEnvironment = false
         return o
     }
 
-    enum CodingKeys: String, CodingKey { case demo, seed, demoTenants, redisURL, redisTimeout, redisPasswordFile }
+    enum CodingKeys: String, CodingKey { case redisURL, redisTimeout, redisPasswordFile }
 
-    func makeBackend(clock: any Clock, context: ContextConfig? = nil) throws -> Backend {
-        if demo {
-            guard (1...100_000).contains(demoTenants) else {
-                throw CLIFailure(.usage, "invalid --demo-tenants \(demoTenants): must be between 1 and 100000")
-            }
-            let gateway = DemoGateway(seed: seed, clock: clock, tenantCount: demoTenants)
-            return Backend(label: "demo (seed \(seed))", fleet: gateway, tenants: gateway, keyWatch: gateway, writer: gateway, demo: gateway)
-        }
+    /// A client of the configured Redis (standalone or cluster, detected), or nil when none is.
+    func client(context: ContextConfig?, clock: any Clock) throws -> RedisAuto? {
         guard redisTimeout.isFinite, (0.1...60).contains(redisTimeout) else {
             throw CLIFailure(.usage, "invalid --redis-timeout \(redisTimeout): must be between 0.1 and 60 seconds")
         }
-        if let url = try redis(context: context) {
-            let redis = RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
-            let gateway = RedisGateway(redis: redis, clock: clock)
-            return Backend(label: url.description, fleet: gateway, tenants: gateway, keyWatch: gateway, writer: RedisActions(redis: redis, clock: clock), demo: nil)
-        }
-        throw CLIFailure(.usage, "no backend configured: pass --redis URL (or set TOLLGATE_REDIS_URL, or a context's redis), or --demo for the embedded demo gateway")
+        guard let url = try redis(context: context) else { return nil }
+        return RedisAuto(url, connectTimeout: redisTimeout, commandTimeout: max(redisTimeout, 5), clock: clock)
     }
 
     /// The Redis URL from the flag, else TOLLGATE_REDIS_URL, else the context; the context's

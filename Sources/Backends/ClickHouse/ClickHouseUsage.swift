@@ -51,6 +51,20 @@ public final class ClickHouseUsage: UsageReading {
         return UsageReport(tenant: tenant, key: key, lastHour: parse(row[0..<width]), lastDay: parse(row[width...]),
                            perMinute: perMinute, seriesStart: seriesStart, rows: rows)
     }
+
+    /// Appends request records, as the gateway does (`tollgate simulate`). Ids are validated
+    /// types and text goes through `SQL.literal`.
+    public func insert(_ records: [KeyUsageRecord]) async throws(BackendError) {
+        guard !records.isEmpty else { return }
+        var sql = "INSERT INTO \(database).key_usage (tenant_id, ts, key_id, route, status, tokens_in, tokens_out, latency_ms) VALUES "
+        sql.reserveCapacity(sql.utf8.count + records.count * 80)
+        for (i, r) in records.enumerated() {
+            if i > 0 { sql += ", " }
+            sql += "(\(SQL.literal(r.tenant.rawValue)), \(r.ts), \(SQL.literal(r.key.rawValue)), \(SQL.literal(r.route.rawValue)), "
+                + "\(r.status), \(r.tokensIn), \(r.tokensOut), \(r.latencyMs))"
+        }
+        _ = try await client.execute(sql)
+    }
 }
 
 extension SQLSchema {

@@ -57,3 +57,26 @@ public struct UsageReport: Equatable, Sendable {
 public protocol UsageReading: Sendable {
     func usage(tenant: TenantID, key: KeyID?) async throws(BackendError) -> UsageReport
 }
+
+/// One request as the gateway logs it in `gateway.key_usage`.
+public struct KeyUsageRecord: Equatable, Sendable {
+    public let tenant: TenantID
+    public let ts: Int64
+    public let key: KeyID
+    public let route: Route
+    public let status: UInt16
+    public let tokensIn: UInt32
+    public let tokensOut: UInt32
+    public let latencyMs: UInt32
+
+    public init(tenant: TenantID, ts: Int64, key: KeyID, route: Route, status: UInt16, tokensIn: UInt32, tokensOut: UInt32, latencyMs: UInt32) {
+        self.tenant = tenant
+        self.ts = ts
+        self.key = key
+        self.route = route
+        self.status = status
+        self.tokensIn = tokensIn
+        self.tokensOut = tokensOut
+        self.latencyMs = latencyMs
+    }
+}

@@ -1,6 +1,6 @@
 /// Redis commands that write gateway state exactly as docs/contract.md says the gateway does.
-/// Tests seed with it, the benchmark builds its fleet with it, and `tollgate simulate` (roadmap)
-/// will write traffic with it. Key names come from `KeySchema` only.
+/// Tests seed with it, the benchmark builds its fleet with it, and `tollgate simulate` sets up its
+/// fleet with it. Key names come from `KeySchema` only.
 public struct ContractSeed: Sendable {
     public let now: Int64
     public var commands: [[String]] = []
@@ -37,10 +37,12 @@ public struct ContractSeed: Sendable {
         commands.append(["HSET", KeySchema.budget(t, month: month), "limit", String(limit), "used", String(used)] + extra)
     }
 
-    public mutating func key(_ t: TenantID, _ id: KeyID, state: APIKey.StoredState, expiresAt: Int64 = 0, graceUntil: Int64? = nil) {
+    /// A key; with `secret`, its real prefix and digest (the plaintext stays in memory).
+    public mutating func key(_ t: TenantID, _ id: KeyID, state: APIKey.StoredState, expiresAt: Int64 = 0, graceUntil: Int64? = nil,
+                             secret: APIKeySecret? = nil) {
         commands.append(["SADD", KeySchema.apiKeys(t), id.rawValue])
-        var fields = ["HSET", KeySchema.apiKey(t, id), "label", "key \(id)", "prefix", String("tg.\(t).\(id).".prefix(12)),
-                      "sha256", String(repeating: "0", count: 64), "state", state.rawValue, "created_at", String(now - 86_400),
+        var fields = ["HSET", KeySchema.apiKey(t, id), "label", "key \(id)", "prefix", secret?.prefix ?? String("tg.\(t).\(id).".prefix(12)),
+                      "sha256", secret?.sha256 ?? String(repeating: "0", count: 64), "state", state.rawValue, "created_at", String(now - 86_400),
                       "created_by", "ops:seed", "expires_at", String(expiresAt), "scopes", "chat"]
         if let g = graceUntil { fields += ["grace_until", String(g)] }
         commands.append(fields)

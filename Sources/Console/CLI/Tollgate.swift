@@ -20,7 +20,7 @@ struct Tollgate: AsyncParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [TenantsCommand.self, KeysCommand.self, AuditCommand.self, UsageCommand.self, ThrottleCommand.self, BudgetCommand.self,
-                      SchemaCommand.self, SessionsCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self]
+                      SchemaCommand.self, SimulateCommand.self, SessionsCommand.self, LoginCommand.self, LogoutCommand.self, WhoamiCommand.self]
     )
 
     @OptionGroup var source: SourceOptions

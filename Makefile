@@ -2,7 +2,8 @@
 #   make demo   build and open the console on the embedded demo gateway (no services)
 #   make test   install what is missing, start Redis and ClickHouse, run every test
 #   make bench  benchmarks against baselines measured in the same run
-.PHONY: demo build test bench deps-build clean
+#   make sandbox  the console on a Redis and a ClickHouse of its own, with `tollgate simulate` driving traffic
+.PHONY: demo build test bench sandbox deps-build clean
 
 demo: deps-build
 	swift build
@@ -13,6 +14,9 @@ build: deps-build
 
 test:
 	scripts/test.sh
+
+sandbox:
+	scripts/sandbox.sh
 
 bench:
 	ONLY=$(ONLY) scripts/bench.sh

@@ -3,13 +3,14 @@
 # with their data in one folder:
 #   scripts/services.sh start DIR   -> writes DIR/env (TOLLGATE_TEST_* variables) once all answer
 #   scripts/services.sh clickhouse DIR   -> only a ClickHouse (DIR/env, DIR/clickhouse.pid)
+#   scripts/services.sh sandbox DIR      -> a Redis and a ClickHouse for `make sandbox` (DIR/env)
 #   scripts/services.sh stop DIR
 # Redis standalone, a Redis Cluster of three masters, ClickHouse (Debian's 18.16), and a stand-in
 # for Keycloak (scripts/keycloak-standin.py).
 set -euo pipefail
 
-cmd=${1:?usage: services.sh start|clickhouse|stop DIR}
-dir=${2:?usage: services.sh start|clickhouse|stop DIR}
+cmd=${1:?usage: services.sh start|clickhouse|sandbox|stop DIR}
+dir=${2:?usage: services.sh start|clickhouse|sandbox|stop DIR}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
@@ -130,6 +131,12 @@ case $cmd in
     start) start ;;
     # A ClickHouse of its own, for a test that freezes it (SIGSTOP) without stalling the others.
     clickhouse) mkdir -p "$dir"; start_clickhouse; echo "export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http" >"$dir/env" ;;
+    sandbox)
+        mkdir -p "$dir"
+        redis_port=$(free_port)
+        start_redis redis "$redis_port"
+        start_clickhouse
+        printf 'export SANDBOX_REDIS=redis://127.0.0.1:%s\nexport SANDBOX_CLICKHOUSE=http://127.0.0.1:%s\n' "$redis_port" "$ch_http" >"$dir/env" ;;
     stop) stop ;;
-    *) echo "usage: services.sh start|clickhouse|stop DIR" >&2; exit 2 ;;
+    *) echo "usage: services.sh start|clickhouse|sandbox|stop DIR" >&2; exit 2 ;;
 esac

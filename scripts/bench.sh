@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: release build, the real services on free loopback ports, the benchmarks.
-# `make bench ONLY=redis`, `ONLY=clickhouse` or `ONLY=console` runs one of them.
+# `make bench ONLY=redis`, `ONLY=clickhouse`, `ONLY=console` or `ONLY=simulate` runs one of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -26,3 +26,4 @@ case "$only" in all|console)
     TOLLGATE_BENCH_REDIS=$TOLLGATE_TEST_REDIS .build/release/tollgate-bench-console
     python3 scripts/bench-keys.py .build/release/tollgate "$TOLLGATE_TEST_REDIS" "${TOLLGATE_BENCH_CONSOLE_SIZES:-1000,10000}" ;;
 esac
+case "$only" in all|simulate) scripts/bench-simulate.sh .build/release/tollgate "$TOLLGATE_TEST_REDIS" "$TOLLGATE_TEST_CLICKHOUSE" ;; esac

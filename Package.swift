@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.1.0"),
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.7.1"),
+        // Property-based tests of every parser and the sanitiser (Tests/*/PropertyTests.swift).
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // System-library shims: headers only, static inline wrappers for macros and variadics.
@@ -49,10 +51,11 @@ let package = Package(
         .executableTarget(name: "tollgate-bench-clickhouse", dependencies: ["Backends"], path: "Benchmarks/ClickHouseBench"),
         .executableTarget(name: "tollgate-bench-console", dependencies: ["Views", "Backends"], path: "Benchmarks/ConsoleBench"),
 
-        // Test helpers shared by the test targets: loopback sockets, a proxy that loses replies.
-        .target(name: "TestSupport", path: "Tests/Support"),
-        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends"], exclude: ["Golden"]),
+        // Test helpers shared by the test targets: loopback sockets, a proxy that loses replies, hostile text.
+        .target(name: "TestSupport", dependencies: ["Backends", .product(name: "PropertyBased", package: "swift-property-based")], path: "Tests/Support"),
+        .testTarget(name: "BackendsTests", dependencies: ["Backends", "CHiredis", "CCurl", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+                                                      .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views", "Backends", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Golden"]),
         .testTarget(name: "ConsoleTests", dependencies: ["Console", "Backends", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -85,4 +85,14 @@ import Testing
         let back = try JSONDecoder().decode([String: String].self, from: Data(json.utf8))
         #expect(back["v"] == hostile)
     }
+
+    /// Found by PropertyTests: a tag character (beyond the BMP) was written as `\uE0041`, which JSON
+    /// reads as U+E004 and a "1". It is a surrogate pair.
+    @Test func charactersBeyondTheBMPAreSurrogatePairs() throws {
+        let tags = "\u{E0041}\u{E0042}"
+        let json = SafeText.jsonEscapingUnsafe(String(decoding: try JSONEncoder().encode(["v": tags]), as: UTF8.self))
+        #expect(json.contains("\\uDB40\\uDC41\\uDB40\\uDC42"), "\(json)")
+        #expect(try JSONDecoder().decode([String: String].self, from: Data(json.utf8))["v"] == tags)
+        #expect(SafeText.clean(tags) == "\\u{E0041}\\u{E0042}")
+    }
 }

@@ -67,6 +67,10 @@ struct ConfigTests {
         let badURL = try Self.write("[contexts.x]\nredis = \"http://x\"\n")
         let u = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", badURL, "--context", "x"])
         #expect(u.status == 2 && u.stderr.contains("from the config file"))
+        // Found by the property tests: TOMLKit's parser aborts the process on this header.
+        let header = try Self.write("[contexts.x]\nredis = \"redis://h:1\"\n[ é]\n")
+        let h = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", header, "--context", "x"])
+        #expect(h.status == 2 && h.stderr.contains("line 3: a table header must start with a bare key"), "\(h.stderr)")
     }
 
     /// `:ctx NAME` in the console switches to another context's stores; Tab completes the names;

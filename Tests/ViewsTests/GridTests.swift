@@ -57,6 +57,13 @@ import Testing
 }
 
 @Suite struct ThemeTests {
+    /// Found by the property tests: the TOML parser TOMLKit bundles aborts the process on a table
+    /// header starting with `é`, `#`, `=` or a control character. They are refused first.
+    @Test(arguments: ["[é]", "[ #]", "[[\u{1B}]]", "name = \"x\"\n\t[=]", "[.]"])
+    func headersTheTOMLParserWouldAbortOnAreRefused(_ text: String) {
+        #expect(throws: Theme.ParseError.self) { try Theme.parse(text, source: "t.toml") }
+    }
+
     @Test func parsesAThemeFile() throws {
         let t = try Theme.parse("""
         name = "t"

@@ -26,8 +26,10 @@ public enum SafeText {
     public static func isUnsafe(_ s: Unicode.Scalar) -> Bool {
         switch s.value {
         case 0x00...0x1F, 0x7F...0x9F: return true               // C0, DEL, C1
+        case 0x061C, 0x180E: return true                          // Arabic letter mark (bidi), Mongolian vowel separator
         case 0x200B, 0x200E, 0x200F, 0x2028...0x202E, 0x2060...0x2069: return true // zero-width, line/para sep, bidi
         case 0xFEFF, 0xFFF9...0xFFFB: return true                // BOM, interlinear annotations
+        case 0xE0000...0xE007F: return true                       // tag characters: invisible text ("ASCII smuggling")
         default: return false
         }
     }
@@ -39,7 +41,8 @@ public enum SafeText {
         var out = String.UnicodeScalarView()
         for s in json.unicodeScalars {
             if s.value > 0x1F && isUnsafe(s) {
-                out.append(contentsOf: String(format: "\\u%04X", s.value).unicodeScalars)
+                // Beyond the BMP (the tag characters), JSON spells a character as its UTF-16 surrogate pair.
+                for unit in String(s).utf16 { out.append(contentsOf: String(format: "\\u%04X", unit).unicodeScalars) }
             } else {
                 out.append(s)
             }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Backends
 import Foundation
 import TOMLKit
+import Views
 
 /// One named context of the config file: where a gateway's stores are and how to treat it.
 struct ContextConfig: Equatable, Sendable {
@@ -35,7 +36,10 @@ enum ConfigFile {
 
     static func parse(_ text: String, path: String, context: String?, env: [String: String]) throws -> ContextConfig? {
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch { throw CLIFailure(.usage, "\(path): not valid TOML: \(error)") }
+        switch TOMLText.table(text) {
+        case .success(let t): table = t
+        case .failure(let error): throw CLIFailure(.usage, "\(path): not valid TOML: \(error)")
+        }
         let contexts = table["contexts"]?.table ?? TOMLTable()
         if let current = table["current-context"], current.string == nil {
             throw CLIFailure(.usage, "\(path): current-context must be the name of a context, as a string")

@@ -3,6 +3,7 @@ import Backends
 import Foundation
 import Synchronization
 import TOMLKit
+import Views
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -71,7 +72,7 @@ struct SessionOptions: ParsableArguments {
     /// The names of the config file's contexts (command-mode completion).
     func contextNames() throws -> [String] {
         guard let (text, _) = try file(required: false) else { return [] }
-        return ((try? TOMLTable(string: text))?["contexts"]?.table?.keys).map { $0.sorted() } ?? []
+        return ((try? TOMLText.table(text).get())?["contexts"]?.table?.keys).map { $0.sorted() } ?? []
     }
 
     private var explicitPath: String? { config ?? Env.value("TOLLGATE_CONFIG") }

@@ -93,8 +93,9 @@ public struct Theme: Equatable, Sendable {
     /// Parses a theme file's text. Unknown roles, colours or attributes are errors naming the value.
     public static func parse(_ text: String, source: String) throws(ParseError) -> Theme {
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch {
-            throw ParseError(description: "\(source): not valid TOML: \(error)")
+        switch TOMLText.table(text) {
+        case .success(let t): table = t
+        case .failure(let error): throw ParseError(description: "\(source): not valid TOML: \(error)")
         }
         let name = table["name"]?.string ?? source
         var styles: [Role: Style] = [:]

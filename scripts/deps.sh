@@ -17,6 +17,9 @@ command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 command -v tmux >/dev/null || missing+=(tmux)
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
+# The tests run the console over a real SSH connection to an sshd of their own.
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null || missing+=(openssh-client)
 # The Keycloak stand-in of the tests signs tokens with the cryptography package.
 { python3 -c 'import cryptography' 2>/dev/null || /usr/bin/python3 -c 'import cryptography' 2>/dev/null; } || missing+=(python3-cryptography)
 

@@ -15,6 +15,9 @@ final class CursesDriver: TerminalDriver {
 
     init(theme: Theme) {
         setlocale(LC_ALL, "")
+        // The screen is drawn in UTF-8 whatever the locale (as k9s and lazygit do): an SSH session
+        // often arrives with no LANG at all, and in the C locale curses would print `‹` as `~@`.
+        if String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" { setlocale(LC_CTYPE, "C.UTF-8") }
         setenv("ESCDELAY", "25", 0)
         initscr()
         cbreak()

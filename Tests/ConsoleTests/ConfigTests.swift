@@ -67,6 +67,12 @@ struct ConfigTests {
         let badURL = try Self.write("[contexts.x]\nredis = \"http://x\"\n")
         let u = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", badURL, "--context", "x"])
         #expect(u.status == 2 && u.stderr.contains("from the config file"))
+        for (text, message) in [("colour = 1\n[contexts.x]\nredis = \"redis://h:1\"\n", "unknown setting \"colour\" at the top"),
+                                ("contexts = 5\n", "contexts must be tables"), ("[contexts]\nx = 5\n", "contexts.x must be a table")] {
+            let file = try Self.write(text)
+            let r = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", file])
+            #expect(r.status == 2 && r.stderr.contains(message), "\(text): \(r.stderr)")
+        }
         // Found by the property tests: TOMLKit's parser aborts the process on this header.
         let header = try Self.write("[contexts.x]\nredis = \"redis://h:1\"\n[ é]\n")
         let h = try await Tmux.run(Tmux.binary, ["tenants", "list", "--config", header, "--context", "x"])

@@ -40,7 +40,14 @@ enum ConfigFile {
         case .success(let t): table = t
         case .failure(let error): throw CLIFailure(.usage, "\(path): not valid TOML: \(error)")
         }
+        for key in table.keys where !["current-context", "contexts"].contains(key) {
+            throw CLIFailure(.usage, "\(path): unknown setting \(SafeText.quoted(key)) at the top; the top holds current-context and [contexts.NAME] tables")
+        }
+        if let c = table["contexts"], c.table == nil { throw CLIFailure(.usage, "\(path): contexts must be tables, [contexts.NAME]") }
         let contexts = table["contexts"]?.table ?? TOMLTable()
+        for (key, value) in contexts where value.table == nil {
+            throw CLIFailure(.usage, "\(path): contexts.\(SafeText.clean(key)) must be a table, [contexts.\(SafeText.clean(key))]")
+        }
         if let current = table["current-context"], current.string == nil {
             throw CLIFailure(.usage, "\(path): current-context must be the name of a context, as a string")
         }

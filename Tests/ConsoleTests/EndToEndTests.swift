@@ -104,6 +104,45 @@ import Testing
         t.keys("q")
     }
 
+    /// Storms of resizes (SIGWINCH) from 20x5 to 300x100 under every screen, an overlay and a
+    /// dialog: the console stays up and settles on a whole frame of the final size; in the C
+    /// locale as well (the screen stays UTF-8).
+    @Test(arguments: ["", "LANG=C LC_ALL=C"])
+    func resizeStormsUnderEveryScreen(_ locale: String) async throws {
+        let t = try Tmux(width: 100, height: 30)
+        defer { t.kill() }
+        t.start("\(Tmux.binary) --demo", environment: locale)
+        _ = try await t.waitFor("tenant rows") { Tmux.tenantRows($0) >= 10 }
+        let sizes = [(20, 5), (300, 100), (33, 7), (200, 50), (81, 25), (21, 6), (150, 40), (80, 24), (299, 99), (40, 12)]
+        func storm(_ name: String, _ ok: @escaping (String) -> Bool) async throws {
+            for round in 0..<3 {
+                for (w, h) in sizes { _ = try Tmux.tmux(["-L", t.socket, "resize-window", "-t", "0", "-x", "\(w)", "-y", "\(h + round % 2)"]) }
+            }
+            _ = try Tmux.tmux(["-L", t.socket, "resize-window", "-t", "0", "-x", "100", "-y", "30"])
+            let screen = try await t.waitFor("\(name) after the storm") { ok($0) && $0.split(separator: "\n").count <= 30 }
+            #expect(screen.split(separator: "\n").allSatisfy { $0.count <= 100 }, "\(name): a line wider than the window")
+            #expect(!FileManager.default.fileExists(atPath: t.dir.appendingPathComponent("status").path), "\(name): the console ended")
+        }
+        try await storm("the overview") { Tmux.tenantRows($0) >= 10 && $0.contains("tollgate") }
+        t.keys("Enter")
+        try await storm("the detail") { $0.contains("‹ overview") && $0.contains("BUDGET 20") }
+        t.keys("t")
+        try await storm("the throttle dialog") { $0.lowercased().contains("reason") }
+        t.keys("Escape")
+        t.keys("?")
+        try await storm("the help") { $0.contains("COMMAND MODE") }
+        t.keys("Escape")
+        for command in ["keys", "audit", "usage", "noisy", "expiring"] {
+            t.keys(":")
+            t.keys(command, literal: true)
+            t.keys("Enter")
+            try await storm(":\(command)") { $0.contains("tollgate") && $0.contains("‹") }
+        }
+        t.keys("q")
+        #expect(try await t.waitForExit() == "0")
+        try await t.expectSaneTerminal()
+    }
+
     @Test func tooSmallTerminalSaysSo() async throws {
         let t = try Tmux(width: 60, height: 20)
         defer { t.kill() }

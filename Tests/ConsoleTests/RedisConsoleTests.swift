@@ -29,72 +29,67 @@ struct RedisConsoleTests {
         throw Tmux.Failure("could not seed redis on \(port)")
     }
 
-    @Test func staysUpMarksStaleAndRecovers() async throws {
+    /// A seeded redis-server of the test's own and the console on it (refresh and timeout
+    /// `refresh`), showing its three tenants; both stopped afterwards.
+    static func withConsoleOnOwnRedis(refresh: Double, _ body: (Tmux, _ port: Int, _ dir: String) async throws -> Void) async throws {
         let port = Int(try LoopbackSocket.freePort())
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-console-redis-\(port)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await Self.startRedis(port: port, dir: dir)
-        try await Self.seed(port: port)
-
+        try await startRedis(port: port, dir: dir)
+        try await seed(port: port)
         let t = try Tmux(width: 100, height: 26)
         defer {
             t.kill()
             _ = try? Child.wait(Child.spawn("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"]))
         }
-        t.start("\(Tmux.binary) --redis redis://127.0.0.1:\(port) --refresh 0.5 --redis-timeout 0.5")
+        t.start("\(Tmux.binary) --redis redis://127.0.0.1:\(port) --refresh \(refresh) --redis-timeout \(refresh)")
         _ = try await t.waitFor("three tenants") { $0.contains("acme") && $0.contains("globex") && $0.contains("initech") && $0.contains("1/3") }
+        try await body(t, port, dir)
+    }
 
-        _ = try await Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
-        let stale = try await t.waitFor("the stale mark") { $0.contains("STALE") }
-        #expect(stale.contains("acme") && stale.contains("initech"), "the last data must stay on screen")
+    @Test func staysUpMarksStaleAndRecovers() async throws {
+        try await Self.withConsoleOnOwnRedis(refresh: 0.5) { t, port, dir in
+            _ = try await Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
+            let stale = try await t.waitFor("the stale mark") { $0.contains("STALE") }
+            #expect(stale.contains("acme") && stale.contains("initech"), "the last data must stay on screen")
 
-        try await Self.startRedis(port: port, dir: dir)
-        try await Self.seed(port: port)
-        let back = try await t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("acme") }
-        #expect(back.contains("acme"))
-        t.keys("q")
-        #expect(try await t.waitForExit() == "0")
+            try await Self.startRedis(port: port, dir: dir)
+            try await Self.seed(port: port)
+            let back = try await t.waitFor("recovery") { !$0.contains("STALE") && $0.contains("acme") }
+            #expect(back.contains("acme"))
+            t.keys("q")
+            #expect(try await t.waitForExit() == "0")
+        }
     }
 
     /// Redis killed and restarted five times under each screen: every time the screen marks its
     /// data stale, keeps answering keys, and comes back by itself with the data of its screen.
     @Test func survivesFiveRestartsUnderEveryScreen() async throws {
-        let port = Int(try LoopbackSocket.freePort())
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-console-restarts-\(port)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await Self.startRedis(port: port, dir: dir)
-        try await Self.seed(port: port)
-        let t = try Tmux(width: 100, height: 26)
-        defer {
-            t.kill()
-            _ = try? Child.wait(Child.spawn("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"]))
-        }
-        t.start("\(Tmux.binary) --redis redis://127.0.0.1:\(port) --refresh 0.3 --redis-timeout 0.3")
-        _ = try await t.waitFor("three tenants") { $0.contains("acme") && $0.contains("initech") && $0.contains("1/3") }
-        var restarts = 0
-        for (command, mark) in [("overview", "initech"), ("tenant acme", "chat.completions"), ("keys acme", "KEY"), ("noisy", "globex")] {
-            t.keys(":")
-            t.keys(command, literal: true)
-            t.keys("Enter")
-            _ = try await t.waitFor(":\(command)") { $0.contains(mark) && !$0.contains("STALE") }
-            for _ in 0..<5 {
-                _ = try await Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
-                _ = try await t.waitFor("stale under :\(command)") { $0.contains("STALE") && $0.contains(mark) }
-                t.keys("?")   // keys still answer while the store is down
-                _ = try await t.waitFor("help under :\(command)") { $0.lowercased().contains("quit") }
-                t.keys("Escape")
-                try await Self.startRedis(port: port, dir: dir)
-                try await Self.seed(port: port)
-                _ = try await t.waitFor("recovery under :\(command)") { !$0.contains("STALE") && $0.contains(mark) }
-                restarts += 1
+        try await Self.withConsoleOnOwnRedis(refresh: 0.3) { t, port, dir in
+            var restarts = 0
+            for (command, mark) in [("overview", "initech"), ("tenant acme", "chat.completions"), ("keys acme", "KEY"), ("noisy", "globex")] {
+                t.keys(":")
+                t.keys(command, literal: true)
+                t.keys("Enter")
+                _ = try await t.waitFor(":\(command)") { $0.contains(mark) && !$0.contains("STALE") }
+                for _ in 0..<5 {
+                    _ = try await Tmux.run("/usr/bin/redis-cli", ["-p", String(port), "shutdown", "nosave"])
+                    _ = try await t.waitFor("stale under :\(command)") { $0.contains("STALE") && $0.contains(mark) }
+                    t.keys("?")   // keys still answer while the store is down
+                    _ = try await t.waitFor("help under :\(command)") { $0.lowercased().contains("quit") }
+                    t.keys("Escape")
+                    try await Self.startRedis(port: port, dir: dir)
+                    try await Self.seed(port: port)
+                    _ = try await t.waitFor("recovery under :\(command)") { !$0.contains("STALE") && $0.contains(mark) }
+                    restarts += 1
+                }
             }
+            #expect(restarts == 20)
+            t.keys("q")
+            #expect(try await t.waitForExit() == "0")
+            try await t.expectSaneTerminal()
         }
-        #expect(restarts == 20)
-        t.keys("q")
-        #expect(try await t.waitForExit() == "0")
-        try await t.expectSaneTerminal()
     }
 }
 

@@ -59,7 +59,7 @@ import Testing
 @Suite struct ThemeTests {
     /// Found by the property tests: the TOML parser TOMLKit bundles aborts the process on a table
     /// header starting with `é`, `#`, `=` or a control character. They are refused first.
-    @Test(arguments: ["[é]", "[ #]", "[[\u{1B}]]", "name = \"x\"\n\t[=]", "[.]"])
+    @Test(arguments: ["[é]", "[ #]", "[[\u{1B}]]", "name = \"x\"\n\t[=]", "[.]", "[ \né]", "[\r\né]"])
     func headersTheTOMLParserWouldAbortOnAreRefused(_ text: String) {
         #expect(throws: Theme.ParseError.self) { try Theme.parse(text, source: "t.toml") }
     }

@@ -17,8 +17,8 @@ public enum TOMLText {
         }
     }
 
-    /// The first line (1-based) holding `[` or `[[` then optional blanks, then a character that
-    /// is none of bare-key characters, quotes or `]`.
+    /// The first line (1-based) holding `[` or `[[` then optional blanks, then the line's end or a
+    /// character that is none of bare-key characters, quotes or `]`.
     static func unsafeHeaderLine(_ text: String) -> Int? {
         for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             var rest = line.drop { $0 == " " || $0 == "\t" }
@@ -26,9 +26,10 @@ public enum TOMLText {
             rest = rest.dropFirst()
             if rest.first == "[" { rest = rest.dropFirst() }
             rest = rest.drop { $0 == " " || $0 == "\t" }
-            guard let c = rest.unicodeScalars.first else { continue }
+            // The line's end is no better: the parser reads the next line's first character as the key's.
+            guard let c = rest.unicodeScalars.first else { return number + 1 }
             let ok = (c.value >= 0x41 && c.value <= 0x5A) || (c.value >= 0x61 && c.value <= 0x7A) || (c.value >= 0x30 && c.value <= 0x39)
-                || c == "_" || c == "-" || c == "\"" || c == "'" || c == "]" || c == "\r"
+                || c == "_" || c == "-" || c == "\"" || c == "'" || c == "]"
             if !ok { return number + 1 }
         }
         return nil

@@ -97,7 +97,7 @@ start_keycloak() { # sets kc_port
 start() {
     mkdir -p "$dir"
     local redis_port; redis_port=$(free_port)
-    start_redis redis "$redis_port" --databases 32   # one database per test that writes
+    start_redis redis "$redis_port" --databases 48   # one database per test that writes
 
     local nodes=() ports=()
     for i in 1 2 3; do

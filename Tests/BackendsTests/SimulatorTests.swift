@@ -7,7 +7,7 @@ import Testing
 /// what it writes reads back through tollgate's own readers as the contract says.
 @Suite(.serialized, .enabled(if: TestServices.configured, "run through `make test`"))
 struct SimulatorTests {
-    static let db = 7
+    static let db = 34
     static let clickhouseDB = "tollgate_sim"
 
     static func redis() throws -> RedisAuto {
@@ -15,10 +15,11 @@ struct SimulatorTests {
         return RedisAuto(RedisURL(endpoint: .tcp(host: host, port: port), database: db))
     }
 
-    /// Runs `simulator` for `seconds`, returns its stats.
-    static func run(_ simulator: GatewaySimulator, seconds: Double) async throws -> SimulationStats {
-        let end = SystemClock().now() + seconds
-        try await simulator.run(every: 3600, stop: { SystemClock().now() >= end }) { _, _ in }
+    /// Runs `simulator` until it has handled `requests` (or a minute passed: a loaded machine),
+    /// returns its stats.
+    static func run(_ simulator: GatewaySimulator, requests: Int) async throws -> SimulationStats {
+        let end = SystemClock().now() + 60
+        try await simulator.run(every: 3600, stop: { simulator.stats.requests >= requests || SystemClock().now() >= end }) { _, _ in }
         return simulator.stats
     }
 
@@ -60,7 +61,7 @@ struct SimulatorTests {
         ops.commands.append(["HSET", KeySchema.budget(second.id, month: YearMonth(containing: now)), "hard", "1", "used", String(second.budgetLimit - 3000)])
         _ = try await redis.pipeline(ops.commands)
 
-        let stats = try await Self.run(simulator, seconds: 2.5)
+        let stats = try await Self.run(simulator, requests: 8000)
         #expect(stats.requests > 5000, "\(stats)")
         #expect(stats.requests == stats.allowed + stats.denied + stats.budgetDenied + stats.authFailed + stats.redisErrors)
         #expect(stats.redisErrors == 0)
@@ -142,7 +143,7 @@ extension RedisClusterTests {
         let fleet = SimulatedFleet(seed: 11, tenants: 30, rate: 2000, scenarios: [.clockAhead], now: Int64(SystemClock().now()))
         let simulator = GatewaySimulator(fleet: fleet, redis: cluster, control: RedisAuto(try Self.seedURL()), clickhouse: nil, seed: 11)
         try await simulator.setUp()
-        let stats = try await SimulatorTests.run(simulator, seconds: 1.5)
+        let stats = try await SimulatorTests.run(simulator, requests: 2000)
         #expect(stats.requests > 1000 && stats.redisErrors == 0, "\(stats)")
         let counted = try await SimulatorTests.deniedByCounters(fleet, cluster, throttled: [:])
         #expect(counted.count == stats.requests - stats.authFailed && counted.denied == stats.denied)

@@ -9,7 +9,7 @@ import TestSupport
 /// terminal raw, nothing crashes, and no view of one tenant shows another's data.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_CLICKHOUSE"] != nil, "run through `make test`"))
 struct HostileDataTests {
-    static let db = 8
+    static let db = 35
     static let clickhouseDB = "tollgate_hostile"
     static var redisURL: String { "redis://\(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!)/\(db)" }
     static var clickhouse: String { ProcessInfo.processInfo.environment["TOLLGATE_TEST_CLICKHOUSE"]! }

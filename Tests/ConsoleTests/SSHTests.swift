@@ -9,7 +9,7 @@ import TestSupport
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] != nil
     && FileManager.default.isExecutableFile(atPath: "/usr/sbin/sshd"), "run through `make test`, which installs openssh-server"))
 struct SSHTests {
-    static let db = 4
+    static let db = 32
     static var redisURL: String { "redis://\(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!)/\(db)" }
 
     /// An sshd on a free loopback port that accepts one generated key; stopped by `stop`.

@@ -7,7 +7,7 @@ import TestSupport
 /// stores that are not there, and a Redis that holds somebody else's fleet.
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"] != nil, "run through `make test`"))
 struct SimulateCommandTests {
-    static let db = 6
+    static let db = 33
     static var redisURL: String { "redis://\(ProcessInfo.processInfo.environment["TOLLGATE_TEST_REDIS"]!)/\(db)" }
     static var clickhouse: String { ProcessInfo.processInfo.environment["TOLLGATE_TEST_CLICKHOUSE"]! }
     static let args = ["simulate", "--redis", redisURL, "--clickhouse", clickhouse, "--clickhouse-database", "tollgate_simcli", "--tenants", "20"]

@@ -174,8 +174,8 @@ struct AuditConsoleTests {
         #expect(try await t.waitForExit() == "0")
     }
 
-    /// A ClickHouse of this test's own, frozen with SIGSTOP: the audit pane says it stalled and
-    /// since when, keys still answer, and the follow resumes by itself; `audit tail --follow` retries.
+    /// A ClickHouse of this test's own, frozen with SIGSTOP for 30 s: the audit pane says it stalled
+    /// and since when, keys still answer, and the follow resumes by itself; `audit tail --follow` retries.
     @Test func aFrozenClickHouse() async throws {
         let services = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("scripts/services.sh").path
@@ -204,6 +204,7 @@ struct AuditConsoleTests {
 
         kill(pid, SIGSTOP)
         frozen = true
+        let frozenAt = SystemClock().now()
         let stalled = try await t.waitFor("the stall") { $0.contains("ClickHouse stalled: no answer since") }
         #expect(stalled.contains("clock.skew"), "the loaded rows stay on screen")
         t.keys("?")
@@ -220,6 +221,14 @@ struct AuditConsoleTests {
         let stderr = try String(contentsOf: cli.dir.appendingPathComponent("stderr"), encoding: .utf8)
         #expect(stderr.contains("ClickHouse stalled") && stderr.contains("retrying every 3 s"), "\(stderr)")
         #expect(!FileManager.default.fileExists(atPath: cli.dir.appendingPathComponent("status").path), "the CLI's follow is still running")
+        // Frozen for 30 s in all: the screen keeps saying so and keeps answering keys.
+        while SystemClock().now() - frozenAt < 30 {
+            t.keys("?")
+            _ = try await t.waitFor("the help, \(Int(SystemClock().now() - frozenAt)) s into the freeze") { $0.contains("these keys") || $0.contains("command mode") }
+            t.keys("Escape")
+            _ = try await t.waitFor("still stalled") { $0.contains("audit acme ‹") && $0.contains("stalled") && $0.contains("clock.skew") }
+            try await Task.sleep(nanoseconds: 2_000_000_000)
+        }
 
         kill(pid, SIGCONT)
         frozen = false

@@ -63,12 +63,15 @@ struct RedisConsoleTests {
         }
     }
 
-    /// Redis killed and restarted five times under each screen: every time the screen marks its
+    /// Redis killed and restarted five times under each screen that reads it: every time the screen marks its
     /// data stale, keeps answering keys, and comes back by itself with the data of its screen.
     @Test func survivesFiveRestartsUnderEveryScreen() async throws {
         try await Self.withConsoleOnOwnRedis(refresh: 0.3) { t, port, dir in
             var restarts = 0
-            for (command, mark) in [("overview", "initech"), ("tenant acme", "chat.completions"), ("keys acme", "KEY"), ("noisy", "globex")] {
+            // The audit and usage screens read ClickHouse only (Redis stays idle under them): their fault is a frozen
+            // ClickHouse (AuditConsoleTests).
+            for (command, mark) in [("overview", "initech"), ("tenant acme", "chat.completions"), ("keys acme", "KEY"), ("noisy", "globex"),
+                                    ("expiring", "expir")] {
                 t.keys(":")
                 t.keys(command, literal: true)
                 t.keys("Enter")
@@ -85,7 +88,7 @@ struct RedisConsoleTests {
                     restarts += 1
                 }
             }
-            #expect(restarts == 20)
+            #expect(restarts == 25)
             t.keys("q")
             #expect(try await t.waitForExit() == "0")
             try await t.expectSaneTerminal()

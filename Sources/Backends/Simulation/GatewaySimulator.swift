@@ -142,13 +142,12 @@ public final class GatewaySimulator {
         requests.reserveCapacity(base + 64)
         for _ in 0..<base { requests.append(draw(tenant: fleet.drawTenant(unit(rng.next())), bad: unit(rng.next()) < 0.002)) }
         if fleet.scenarios.contains(.noisyNeighbour) {
-            let subject = Scenario.noisySubject(in: fleet)
-            let extra = (Scenario.noisyFactor(at: now, startedAt: fleet.startedAt) - 1) * fleet.rate * subject.share * dt
-            let index = fleet.tenants.firstIndex { $0.id == subject.id }!
+            let index = fleet.index(rank: Scenario.noisyRank)
+            let extra = (Scenario.noisyFactor(at: now, startedAt: fleet.startedAt) - 1) * fleet.rate * fleet.tenants[index].share * dt
             for _ in 0..<poisson(extra) { requests.append(draw(tenant: index, bad: false)) }
         }
         if fleet.scenarios.contains(.authStorm) {
-            let index = fleet.tenants.firstIndex { $0.id == Scenario.stormSubject(in: fleet).id }!
+            let index = fleet.index(rank: Scenario.stormRank)
             for _ in 0..<poisson(Scenario.stormRate(fleet) * dt) { requests.append(draw(tenant: index, bad: true)) }
         }
         guard !requests.isEmpty else { return }

@@ -36,9 +36,12 @@ public enum Scenario: String, CaseIterable, Sendable, Comparable {
         return t >= 0 && t % burstPeriod < burstLength ? burstFactor : 1
     }
 
-    static func noisySubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: 2) }
-    static func budgetSubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: 4) }
-    static func stormSubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: 9) }
+    /// The Zipf ranks of the scenarios' subjects.
+    static let noisyRank = 2, budgetRank = 4, stormRank = 9
+
+    static func noisySubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: noisyRank) }
+    static func budgetSubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: budgetRank) }
+    static func stormSubject(in fleet: SimulatedFleet) -> SimulatedFleet.TenantPlan { fleet.tenant(rank: stormRank) }
     static func stormRate(_ fleet: SimulatedFleet) -> Double { max(50, fleet.rate * 0.05) }
 
     /// The first key of each subject of `keys-expiring`, and when it expires.

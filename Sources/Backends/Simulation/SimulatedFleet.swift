@@ -105,7 +105,10 @@ public struct SimulatedFleet: Sendable {
     }
 
     /// The tenant at Zipf rank `rank` (0 = the busiest), or the quietest when the fleet is smaller.
-    public func tenant(rank: Int) -> TenantPlan { tenants[byRank[min(rank, byRank.count - 1)]] }
+    public func tenant(rank: Int) -> TenantPlan { tenants[index(rank: rank)] }
+
+    /// Its index in `tenants`.
+    func index(rank: Int) -> Int { byRank[min(rank, byRank.count - 1)] }
 
     /// The commands that write the fleet as the gateway keeps it, scenarios included.
     public func setupCommands() -> [[String]] {

@@ -18,6 +18,8 @@ fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/tollgate-sandbox.XXXXXX")
 [ -n "${SANDBOX_DIR_FILE:-}" ] && echo "$dir" >"$SANDBOX_DIR_FILE"
 cleanup() {
+    # Once begun it runs to its end: a second ctrl-c, or the terminal closing, cannot cut it short.
+    trap '' INT TERM HUP
     # The simulator first (it writes what it holds and stops), then the services it writes to.
     if [ -s "$dir/simulate.pid" ]; then
         kill "$(cat "$dir/simulate.pid")" 2>/dev/null || true

@@ -52,8 +52,19 @@ final class CursesDriver: TerminalDriver {
 
     func read(timeout: Double, wake: Int32) -> [TerminalInput] {
         var inputs = drain()
-        if inputs.isEmpty, waitReadable([STDIN_FILENO, wake], timeout: timeout) { inputs = drain() }
+        if inputs.isEmpty, waitReadable([STDIN_FILENO, wake], timeout: timeout) {
+            inputs = drain()
+            // Readable with nothing to read: the terminal is gone (its window closed, the SSH
+            // connection dropped) and no SIGHUP came, as when the hangup went to a session leader
+            // that is not the console. End as a hangup does instead of spinning on it.
+            if inputs.isEmpty && Self.terminalGone() { raise(SIGHUP) }
+        }
         return inputs
+    }
+
+    private static func terminalGone() -> Bool {
+        var p = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        return poll(&p, 1, 0) > 0 && p.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
     }
 
     /// Everything curses has or can read without waiting (it buffers what arrived in one read).

@@ -47,17 +47,26 @@ public final class GatewaySimulator {
         var limit: Int, used: Int, hard: Bool
         var month: YearMonth
     }
-    private struct KeyState {
+    /// What the gateway checks a presented key against: its digest and, once read back, its meta
+    /// (`nil` meta before the first read: as set up, active and never expiring).
+    private struct KeyCheck {
         var sha256: [UInt8]
-        var usable: (Double) -> Bool
+        var meta: RedisGateway.KeyMeta?
+        var unreadable = false
         var lastUsedWritten = 0.0
+
+        func usable(at now: Double) -> Bool {
+            guard !unreadable else { return false }
+            guard let meta else { return true }
+            return KeyState.derive(stored: meta.stored, expiresAt: meta.expiresAt, graceUntil: meta.graceUntil, now: now).isUsable
+        }
     }
     private enum ControlRef { case throttle(tenant: Int, route: Int), key(tenant: Int, key: Int) }
 
     /// Per tenant: its budget, its live throttles (the last one is `_all`), its keys.
     private var budgets: [Budget]
     private var throttles: [[Throttle?]]
-    private var keys: [[KeyState]]
+    private var keys: [[KeyCheck]]
     private var controlKeys: [String: ControlRef] = [:]
     private let counterPrefixes: [[String]]
     private var active = Set<Int>()
@@ -80,7 +89,7 @@ public final class GatewaySimulator {
         budgets = fleet.tenants.map { Budget(limit: $0.budgetLimit, used: $0.budgetUsed, hard: $0.hardBudget, month: month) }
         throttles = fleet.tenants.map { [Throttle?](repeating: nil, count: $0.routes.count + 1) }
         counterPrefixes = fleet.tenants.map { t in t.routes.map { KeySchema.counterPrefix(t.id, $0.route) } }
-        keys = fleet.tenants.map { $0.keys.map { KeyState(sha256: Self.bytes(hex: $0.secret.sha256), usable: { _ in true }) } }
+        keys = fleet.tenants.map { $0.keys.map { KeyCheck(sha256: Self.bytes(hex: $0.secret.sha256)) } }
         for (i, t) in fleet.tenants.enumerated() {
             for j in 0...t.routes.count { controlKeys[KeySchema.throttle(t.id, j < t.routes.count ? t.routes[j].route : .all)] = .throttle(tenant: i, route: j) }
             for (k, key) in t.keys.enumerated() { controlKeys[KeySchema.apiKey(t.id, key.id)] = .key(tenant: i, key: k) }
@@ -162,7 +171,7 @@ public final class GatewaySimulator {
             var presented = Array(t.keys[r.key].secret.plaintext.utf8)
             if r.badSecret { presented[presented.count - 1] ^= 1 }
             let state = keys[r.tenant][r.key]
-            guard Self.digestMatches(presented, state.sha256), state.usable(time) else {
+            guard Self.digestMatches(presented, state.sha256), state.usable(at: time) else {
                 stats.authFailed += 1
                 countAudit(r, action: "auth.failed", subject: r.key, time: time) {
                     ["reason": r.badSecret ? "secret does not match" : "key is not usable (revoked, expired or retired)",
@@ -408,18 +417,8 @@ public final class GatewaySimulator {
         case .key(let i, let k):
             guard let f = reply.array, f.count == 4 else { return }
             keys[i][k].sha256 = Self.bytes(hex: f[0].string ?? "")
-            guard let meta = RedisParse.keyMeta(fleet.tenants[i].keys[k].id, .array(Array(f[1...]))) else {
-                keys[i][k].usable = { _ in false }
-                return
-            }
-            keys[i][k].usable = { now in
-                let expired = meta.expiresAt > 0 && now >= Double(meta.expiresAt)
-                switch meta.stored {
-                case .active: return !expired
-                case .rotating: return !expired && Double(meta.graceUntil ?? 0) > now
-                case .revoked: return false
-                }
-            }
+            keys[i][k].meta = RedisParse.keyMeta(fleet.tenants[i].keys[k].id, .array(Array(f[1...])))
+            keys[i][k].unreadable = keys[i][k].meta == nil   // deleted, or a state the contract does not know
         }
     }
 

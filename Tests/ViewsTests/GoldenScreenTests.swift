@@ -31,6 +31,16 @@ import Testing
 
     @Test func overview() async throws { try await each("overview") { _ in } }
 
+    /// `gw:tenants` of the wrong type: the fleet found by SCAN, and the header says so.
+    @Test func overviewIndexProblem() async throws {
+        try await each("overview-index-problem") { h in
+            let s = try await h.gateway.fleet()
+            let broken = FleetSnapshot(tenants: s.tenants, malformedTenantIDs: s.malformedTenantIDs, takenAt: s.takenAt + 1,
+                                       keyspaceAsOf: s.keyspaceAsOf, indexProblem: "gw:tenants is a string")
+            h.send(.loaded(.fleet, .fleet(FleetDigest(broken, previous: h.app.fleet))))
+        }
+    }
+
     @Test func overviewHelp() async throws { try await each("overview-help") { $0.press(.char("?")) } }
 
     @Test func overviewFilter() async throws { try await each("overview-filter") { $0.press(.char("/")); $0.type("ac") } }

@@ -49,10 +49,31 @@ public enum AppView {
         x += grid.put(Fit.text(left, max(0, room)), x: x, y: 0, role: .bar, maxWidth: max(0, room))
 
         var sx = 1
-        for (i, part) in app.nav.current.summary(env).enumerated() where sx < grid.width - 1 {
+        for (i, part) in fitting(app.nav.current.summary(env), width: grid.width - 2).enumerated() where sx < grid.width - 1 {
             if i > 0 { sx += grid.put(" · ", x: sx, y: 1, role: .dim) }
             sx += grid.put(part.0, x: sx, y: 1, role: part.1, maxWidth: grid.width - sx - 1)
         }
+    }
+
+    /// The summary's parts for `width` columns: while an error would be cut off, the other parts
+    /// (after the first) give way, the least telling first (plain, then warnings, then bad news)
+    /// and from the end, so a narrow terminal still shows what is wrong.
+    static func fitting(_ parts: [(String, Role)], width: Int) -> [(String, Role)] {
+        let giveWay: [Role] = [.dim, .normal, .good, .accent, .warn, .bad]
+        func errorCutOff(_ p: [(String, Role)]) -> Bool {
+            var end = 0
+            for part in p {
+                end += DisplayWidth.of(part.0)
+                if part.1 == .error && end > width { return true }
+                end += 3   // " · "
+            }
+            return false
+        }
+        var kept = parts
+        while errorCutOff(kept), let cut = giveWay.lazy.compactMap({ role in kept.indices.dropFirst().last { kept[$0].1 == role } }).first {
+            kept.remove(at: cut)
+        }
+        return kept
     }
 
     /// `redis 0s`, `clickhouse off`, `redis STALE, data 12s old: connection refused`.

@@ -25,9 +25,9 @@ struct SimulatorTests {
 
     /// Every window counter the run wrote, with the denials the contract's arithmetic gives it
     /// under the policies and the live throttles.
-    static func deniedByCounters(_ fleet: SimulatedFleet, _ redis: any RedisCommands, throttled: [TenantID: Int]) async throws -> (count: Int, denied: Int) {
+    static func deniedByCounters(_ tenants: [SimulatedFleet.TenantPlan], _ redis: any RedisCommands, throttled: [TenantID: Int]) async throws -> (count: Int, denied: Int) {
         var count = 0, denied = 0
-        for t in fleet.tenants {
+        for t in tenants {
             for r in t.routes {
                 let keys = try await redis.scanKeys(matching: KeySchema.counterPrefix(t.id, r.route) + "*")
                 guard !keys.isEmpty else { continue }
@@ -67,13 +67,17 @@ struct SimulatorTests {
         #expect(stats.redisErrors == 0)
 
         // Denials only above the effective limit: the counters' arithmetic gives the same number.
-        let counted = try await Self.deniedByCounters(fleet, redis, throttled: [busiest.id: 5])
+        let counted = try await Self.deniedByCounters(fleet.tenants, redis, throttled: [busiest.id: 5])
         #expect(counted.count == stats.requests - stats.authFailed)
         #expect(counted.denied == stats.denied && stats.denied > 0)
         let gateway = RedisGateway(redis: redis)
         let throttledState = try await gateway.tenant(busiest.id)
         #expect(throttledState.throttles.map(\.limit) == [5])
-        #expect(throttledState.routes.contains { $0.state.value?.effectiveLimit == 5 && ($0.state.value?.count ?? 0) > 5 })
+        // The reader sees the throttle on every route (the counters' arithmetic above used it too);
+        // the current window may have just begun on a slow machine, so its count is not checked.
+        #expect(!throttledState.routes.isEmpty && throttledState.routes.allSatisfy { $0.state.value?.effectiveLimit == 5 })
+        let busiestDenied = try await Self.deniedByCounters([busiest], redis, throttled: [busiest.id: 5]).denied
+        #expect(busiestDenied > 0, "the throttled tenant is denied")
 
         // Budgets never past a hard limit; the one that ran out was denied.
         for t in fleet.tenants {
@@ -145,7 +149,7 @@ extension RedisClusterTests {
         try await simulator.setUp()
         let stats = try await SimulatorTests.run(simulator, requests: 2000)
         #expect(stats.requests > 1000 && stats.redisErrors == 0, "\(stats)")
-        let counted = try await SimulatorTests.deniedByCounters(fleet, cluster, throttled: [:])
+        let counted = try await SimulatorTests.deniedByCounters(fleet.tenants, cluster, throttled: [:])
         #expect(counted.count == stats.requests - stats.authFailed && counted.denied == stats.denied)
         let snapshot = try await RedisGateway(redis: cluster).fleet()
         #expect(Set(snapshot.tenants.map(\.id)) == Set(fleet.tenants.map(\.id)))

@@ -28,13 +28,21 @@ import Testing
         #expect(KeySchema.tenantPart(ofMetaKey: "{acme}:limits") == nil)
     }
 
-    @Test func tenantOfAnnouncedThrottleKeys() throws {
-        #expect(KeySchema.tenant(ofThrottleKey: KeySchema.throttle(try TenantID("acme-eu"), .all)) == (try TenantID("acme-eu")))
-        #expect(KeySchema.tenant(ofThrottleKey: "{acme}:throttle:chat.completions")?.rawValue == "acme")
-        #expect(KeySchema.tenant(ofThrottleKey: "{a*b}:throttle:chat") == nil)       // breaks the tenant pattern
-        #expect(KeySchema.tenant(ofThrottleKey: "{acme}:limits") == nil)
-        #expect(KeySchema.tenant(ofThrottleKey: "acme:throttle:chat") == nil)
-        #expect(KeySchema.tenant(ofThrottleKey: "{acme:throttle:chat") == nil)
+    /// What a refresh makes of a key announced by key tracking: `"tenant kind"`.
+    static func announced(_ key: String) -> String? { KeySchema.announced(key).map { "\($0.tenant.rawValue) \($0.kind)" } }
+
+    @Test func tenantAndKindOfAnnouncedKeys() throws {
+        #expect(Self.announced(KeySchema.throttle(try TenantID("acme-eu"), .all)) == "acme-eu throttle")
+        #expect(Self.announced("{acme}:throttle:chat.completions") == "acme throttle")
+        #expect(Self.announced(KeySchema.counter(acme, chat, windowStart: 60)) == "acme-eu hot")
+        #expect(Self.announced(KeySchema.budget(acme, month: YearMonth(containing: 0))) == "acme-eu hot")
+        for cold in [KeySchema.meta(acme), KeySchema.limits(acme), KeySchema.apiKeys(acme), KeySchema.apiKey(acme, try KeyID("k1"))] {
+            #expect(Self.announced(cold) == "acme-eu cold", "\(cold)")
+        }
+        for other in ["{a*b}:throttle:chat", "rl:{a*b}:chat:60",   // break the tenant pattern
+                      "{acme}:session:1", "{acme}:limitsx", "acme:throttle:chat", "{acme:throttle:chat", "rl:acme:chat:60", "gw:tenants"] {
+            #expect(Self.announced(other) == nil, "\(other)")
+        }
     }
 
     @Test func everyKeyOfATenantSharesOneHashTag() {

@@ -42,11 +42,29 @@ public enum KeySchema {
         return nil
     }
 
-    /// The tenant of a `{T}:throttle:...` key, as announced by key tracking; `nil` for any other
-    /// key, or a tenant part that breaks the pattern.
-    public static func tenant(ofThrottleKey key: String) -> TenantID? {
-        guard let (tenant, rest) = hashTag(of: key), rest.hasPrefix(":throttle:") else { return nil }
-        return try? TenantID(String(tenant))
+    /// What a change to a key announced by key tracking means for a refresh.
+    public enum Announced: Sendable, Equatable {
+        /// `{T}:throttle:...`: the tenant's throttles are read again.
+        case throttle
+        /// `rl:{T}:...` (a counter) or `{T}:budget:...`: the tenant's hot readings are.
+        case hot
+        /// `{T}:meta`, `{T}:limits`, `{T}:apikeys`, `{T}:apikey:...`: its cold data is.
+        case cold
+    }
+
+    /// The tenant of an announced key, and what the change means; `nil` for a key of no tenant,
+    /// another of its keys (sessions, cache entries), or a tenant part that breaks the pattern.
+    public static func announced(_ key: String) -> (tenant: TenantID, kind: Announced)? {
+        let counter = key.hasPrefix("rl:")
+        guard let (tenant, rest) = hashTag(of: counter ? String(key.dropFirst(3)) : key) else { return nil }
+        let kind: Announced
+        if counter { kind = .hot }
+        else if rest.hasPrefix(":throttle:") { kind = .throttle }
+        else if rest.hasPrefix(":budget:") { kind = .hot }
+        else if rest == ":meta" || rest == ":limits" || rest == ":apikeys" || rest.hasPrefix(":apikey:") { kind = .cold }
+        else { return nil }
+        guard let id = try? TenantID(String(tenant)) else { return nil }
+        return (id, kind)
     }
 
     /// The tenant part of a `{T}:meta` key found by SCAN: `nil` unless the key has exactly that

@@ -35,6 +35,8 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         /// Bumped whenever tracking cannot say what changed: throttles read in an older epoch
         /// are read again.
         var trackingEpoch = 0
+        /// When the session and cache counts in the kept states were completed.
+        var keyspaceAt: Double?
     }
 
     /// The discovered tenant ids; between cold intervals only `SCARD gw:tenants` is checked.
@@ -71,13 +73,13 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
             cache.withLock { $0.index = stored }
         }
         let ids = index!.ids
-        // New tenants are read in full; known ones by the hot read, which re-reads the cold data
-        // of those whose turn it is. Sorted out under the lock: a copy of the map kept through the
-        // refresh would make storing the re-read boxes copy all of it.
-        var new: [TenantID] = [], known: [(id: TenantID, box: ColdBox, due: Bool)] = []
+        // New tenants are read in full; known ones by the hot read, unless their last state still
+        // holds. Sorted out under the lock: a copy of the map kept through the refresh would make
+        // storing the re-read boxes copy all of it.
+        var new: [TenantID] = [], known: [(id: TenantID, box: ColdBox)] = []
         let cachedCount = cache.withLock { c in
             for id in ids {
-                if let box = c.cold[id] { known.append((id, box, now >= box.value.expires)) } else { new.append(id) }
+                if let box = c.cold[id] { known.append((id, box)) } else { new.append(id) }
             }
             return c.cold.count
         }
@@ -89,14 +91,30 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         // Right before the reads: a reconnection after this point fails the refresh instead of
         // leaving announcements unheard. The first refresh reads everything and needs none.
         let epoch = known.isEmpty ? cache.withLock { $0.trackingEpoch } : await noteChanges()
+        // A quiet tenant's state serves again: nothing it was read from changed, no window rolled over.
+        var kept: [TenantState] = [], read: [(id: TenantID, box: ColdBox, due: Bool)] = []
+        let recount = counts?.completedAt != cache.withLock { $0.keyspaceAt }
+        for (id, box) in known {
+            let due = box.coldDue(at: now)
+            if !due, var state = box.state(epoch: epoch, at: now) {
+                if recount {   // a SCAN walk completed: its counts go into the kept state too
+                    state.keyspace = counts.map { $0.counts[id] ?? KeyspaceCounts() }
+                    box.recount(state)
+                }
+                kept.append(state)
+            } else {
+                read.append((id, box, due))
+            }
+        }
         let full = try await readFull(new, now: now, keyspace: counts?.counts, epoch: epoch)
-        let (hot, checks) = try await readHot(known, now: now, keyspace: counts?.counts, epoch: epoch,
+        let (hot, checks) = try await readHot(read, now: now, keyspace: counts?.counts, epoch: epoch,
                                               prefix: checkIndex ? [Self.countIndex] : [])
+        cache.withLock { $0.keyspaceAt = counts?.completedAt }
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
         // Both lists keep the id order (in the steady state `full` is empty).
-        let tenants = full.isEmpty ? hot : hot.isEmpty ? full : Self.merge(full, hot)
+        let tenants = Self.merge(full, Self.merge(kept, hot))
         if cachedCount > ids.count {   // forget deleted tenants
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
@@ -105,21 +123,22 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
                              keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem)
     }
 
-    /// Drops the known throttles of tenants whose throttle keys changed (all of them when tracking
-    /// cannot tell), and returns the epoch this refresh's readings belong to.
+    /// Drops what is known of the tenants whose keys changed (of all of them when tracking cannot
+    /// tell), and returns the epoch this refresh's readings belong to.
     private func noteChanges() async -> Int {
         let changes = (try? await redis.changedKeys()) ?? .unknown
         return cache.withLock { c in
             switch changes {
             case .unknown: c.trackingEpoch += 1
             case .keys(let keys):
-                for k in keys { if let t = KeySchema.tenant(ofThrottleKey: k) { c.cold[t]?.forgetThrottles() } }
+                for k in keys { if let (t, kind) = KeySchema.announced(k) { c.cold[t]?.forget(kind) } }
             }
             return c.trackingEpoch
         }
     }
 
     static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
+        if a.isEmpty || b.isEmpty { return a.isEmpty ? b : a }
         var out: [TenantState] = []
         out.reserveCapacity(a.count + b.count)
         var i = 0, j = 0

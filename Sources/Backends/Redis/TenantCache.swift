@@ -1,38 +1,21 @@
 import Synchronization
 
 /// What the gateway keeps per tenant between refreshes: the cold data (meta, policies, key
-/// metadata) and the hot read's key names and commands built from it, and when it is read again.
+/// metadata), the throttles and the state last read, and until when each of them holds.
 extension RedisGateway {
     /// Shares one tenant's cold data between refreshes without copying it.
     final class ColdBox: Sendable {
         let value: Cold
-        /// Key names of the hot read, built once per cold read instead of on every refresh.
-        let hotKeys: HotKeys
-        /// The last hot commands built for this tenant: reused until one of its windows rolls
-        /// over or the month changes.
-        private let commands: Mutex<HotCommands?>
-        /// `HMGET` of each throttle (the policies' routes, then `_all`), built the first time the
-        /// tenant has a throttle.
-        private let throttleReads: Mutex<[RedisCommand]?>
         /// The tenant's throttles as last read with tracking, and the tracking epoch of that read
-        /// (`Cache.trackingEpoch`). Not carried to a re-read box: a cold re-read checks them again,
-        /// so they are never trusted for longer than the cold interval.
+        /// (`Cache.trackingEpoch`). Not carried to a re-read box: a cold re-read checks them again.
         private let knownThrottles = Mutex<(readings: ThrottleReadings, epoch: Int)?>(nil)
+        /// The state last assembled from tracked reads, its tracking epoch, and the instant it
+        /// stops holding (a window rolls over, a throttle or a key expires, `maxAge` passes).
+        private let last = Mutex<(state: TenantState, epoch: Int, until: Double)?>(nil)
+        /// A change to a cold key (meta, limits, key index or a key) was announced.
+        private let coldChanged = Mutex(false)
 
-        /// A re-read whose policies did not change passes the tenant's `previous` box, whose key
-        /// names and commands it keeps.
-        init(_ value: Cold, reusing previous: ColdBox? = nil) {
-            self.value = value
-            if let previous {
-                hotKeys = previous.hotKeys
-                commands = Mutex(previous.commands.withLock { $0 })
-                throttleReads = Mutex(previous.throttleReads.withLock { $0 })
-            } else {
-                hotKeys = HotKeys(value.tenant, value.policies)
-                commands = Mutex(nil)
-                throttleReads = Mutex(nil)
-            }
-        }
+        init(_ value: Cold) { self.value = value }
 
         /// The throttles read in `epoch`, unless a change to one of them was announced since.
         func throttles(epoch: Int) -> ThrottleReadings? {
@@ -41,47 +24,56 @@ extension RedisGateway {
 
         func keep(_ readings: ThrottleReadings, epoch: Int) { knownThrottles.withLock { $0 = (readings, epoch) } }
 
-        /// A change to one of the tenant's throttle keys was announced.
-        func forgetThrottles() { knownThrottles.withLock { $0 = nil } }
+        /// The state last read in `epoch`, seen at `now`, while it holds.
+        func state(epoch: Int, at now: Double) -> TenantState? {
+            guard var s = last.withLock({ l in l.flatMap { $0.epoch == epoch && now < $0.until ? $0.state : nil } }) else { return nil }
+            // What derives from the clock (a window's reset, a budget's reset and raise) is
+            // derived again; `holds` ends the state before any of it changes otherwise.
+            s.routes = s.routes.map { r in RouteReading(route: r.route, state: r.state.map { $0.at(now) }) }
+            s.budget = s.budget.map { b in b.map { BudgetState($0.budget, now: now) } }
+            return s
+        }
 
+        func keep(_ state: TenantState, epoch: Int, until: Double) { last.withLock { $0 = (state, epoch, until) } }
+
+        /// The kept state with the session and cache counts of a completed walk.
+        func recount(_ state: TenantState) { last.withLock { l in l = l.map { (state, $0.epoch, $0.until) } } }
+
+        /// Whether the cold data is read again at this refresh: its turn came or a change was announced.
+        func coldDue(at now: Double) -> Bool { now >= value.expires || coldChanged.withLock { $0 } }
+
+        /// A change to one of the tenant's keys was announced: what it read is read again.
+        func forget(_ kind: KeySchema.Announced) {
+            if kind == .throttle { knownThrottles.withLock { $0 = nil } }
+            if kind == .cold { coldChanged.withLock { $0 = true } }
+            last.withLock { $0 = nil }
+        }
+
+        /// `MGET` of the current windows' counters (`nil` when the tenant has no policies) and
+        /// `HMGET` of the month's budget, both tracked, and the instant a window start or the
+        /// month changes.
+        func hotCommands(at now: Double, month: YearMonth) -> (mget: RedisCommand?, budget: RedisCommand, until: Double) {
+            var until = Double(month.next.start)
+            var mget = ["MGET"]
+            mget.reserveCapacity(value.policies.count + 1)
+            for (route, policy) in value.policies {
+                let start = policy.windowStart(at: now)
+                mget.append(KeySchema.counter(value.tenant, route, windowStart: start))
+                until = min(until, Double(start + Int64(policy.window)))
+            }
+            return (value.policies.isEmpty ? nil : RedisCommand(mget, tracked: true),
+                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields, tracked: true),
+                    until)
+        }
+
+        /// `HMGET` of each throttle: the policies' routes, then `_all`.
         func throttleCommands() -> [RedisCommand] {
-            throttleReads.withLock { cached in
-                if let c = cached { return c }
-                let t = value.tenant
-                let built = (value.policies.map(\.0) + [.all]).map { RedisGateway.throttleRead(t, $0) }
-                cached = built
-                return built
-            }
+            (value.policies.map(\.0) + [.all]).map { RedisGateway.throttleRead(value.tenant, $0) }
         }
 
-        struct HotCommands {
-            /// `MGET` of the current windows' counters; `nil` when the tenant has no policies.
-            let mget: RedisCommand?
-            /// `HMGET` of the current month's budget.
-            let budget: RedisCommand
-            /// The instants between which every window start and the month stay the same.
-            let from: Double, until: Double
-        }
-
-        func hotCommands(at now: Double, month: YearMonth) -> HotCommands {
-            commands.withLock { cached in
-                if let c = cached, c.from <= now, now < c.until { return c }
-                var from = Double(month.start), until = Double(month.next.start)
-                var mget = ["MGET"]
-                mget.reserveCapacity(value.policies.count + 1)
-                for (prefix, (_, policy)) in zip(hotKeys.counterPrefixes, value.policies) {
-                    let start = policy.windowStart(at: now)
-                    mget.append(prefix + String(start))
-                    from = max(from, Double(start))
-                    until = min(until, Double(start + Int64(policy.window)))
-                }
-                let built = HotCommands(mget: value.policies.isEmpty ? nil : RedisCommand(mget),
-                                        budget: RedisCommand(["HMGET", hotKeys.budgetPrefix + month.description] + RedisGateway.budgetFields),
-                                        from: from, until: until)
-                cached = built
-                return built
-            }
-        }
+        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`, tracked: the server announces a
+        /// throttle set, changed, cleared or expired on any of them.
+        var throttleExists: RedisCommand { RedisGateway.throttleExists(value.tenant, value.policies.map(\.0)) }
     }
 
     /// What changes rarely, kept per tenant between refreshes.
@@ -110,24 +102,8 @@ extension RedisGateway {
         }
     }
 
-    struct HotKeys: Sendable {
-        /// `rl:{T}:{route}:` per policy; the window start is appended at read time.
-        let counterPrefixes: [String]
-        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`, tracked: the server announces a
-        /// throttle set, changed, cleared or expired on any of them.
-        let exists: RedisCommand
-        /// `{T}:budget:`, to which a refresh appends the month.
-        let budgetPrefix: String
-
-        init(_ t: TenantID, _ policies: [(Route, LimitPolicy)]) {
-            counterPrefixes = policies.map { KeySchema.counterPrefix(t, $0.0) }
-            budgetPrefix = KeySchema.budgetPrefix(t)
-            exists = Self.throttleExists(t, policies.map(\.0))
-        }
-
-        static func throttleExists(_ t: TenantID, _ routes: [Route]) -> RedisCommand {
-            RedisCommand(["EXISTS"] + routes.map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)], tracked: true)
-        }
+    static func throttleExists(_ t: TenantID, _ routes: [Route]) -> RedisCommand {
+        RedisCommand(["EXISTS"] + routes.map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)], tracked: true)
     }
 
     struct KeyMeta: Sendable {
@@ -146,6 +122,26 @@ extension RedisGateway {
         return ((now - phase) / interval).rounded(.down) * interval + phase + interval
     }
 
+    /// How long a state read with tracking holds at most when nothing announces a change to it: a
+    /// guard against an announcement lost in a way the tracking connection could not notice.
+    static let maxAge = 60.0
+
+    /// Until when `state`, read at `now`, holds if no change is announced: the hot read's window or
+    /// month ends (`hotUntil`), the next expiry of a throttle or a key, a budget's raise ending, `maxAge`.
+    static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, hotUntil: Double, now: Double) -> Double {
+        var until = min(hotUntil, now + maxAge)
+        func upTo(_ t: Int64?) { if let t, Double(t) > now { until = min(until, Double(t)) } }
+        for k in cold.keys {
+            upTo(k.expiresAt)
+            upTo(k.graceUntil)
+            if k.expiresAt > 0 { upTo(k.expiresAt - Int64(KeyCounts.expiryWarning)) }   // it becomes "expiring soon"
+        }
+        if case .ok(let th?) = throttles.all { upTo(th.expiresAt) }
+        for r in throttles.routes { if case .ok(let th?) = r { upTo(th.expiresAt) } }
+        upTo(state.budget?.value?.budget.tempExpiresAt)
+        return until
+    }
+
     static func samePolicies(_ a: [(Route, LimitPolicy)], _ b: [(Route, LimitPolicy)]) -> Bool {
         a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
@@ -157,7 +153,7 @@ extension RedisGateway {
 
     /// `HMGET {T}:apikey:{K}` of `keyFields`, read by `Cold.addKey`.
     static func keyRead(_ t: TenantID, _ k: KeyID) -> RedisCommand {
-        RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
+        RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields, tracked: true)
     }
 
     /// Errors of a server that is not serving right now, not of the data.
@@ -165,9 +161,10 @@ extension RedisGateway {
         ["CLUSTERDOWN", "TRYAGAIN", "LOADING", "BUSY", "MASTERDOWN", "MOVED", "ASK"].contains { error.hasPrefix($0) }
     }
 
-    /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`.
-    static func coldCommands(_ t: TenantID) -> [[String]] {
-        [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
+    /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`, tracked
+    /// as the key reads that follow (`keyRead`): a change to any of them is announced.
+    static func coldCommands(_ t: TenantID) -> [RedisCommand] {
+        [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]].map { RedisCommand($0, tracked: true) }
     }
 
     /// A tenant's cold data from the replies to `coldCommands`, and the ids of its keys, whose

@@ -9,11 +9,11 @@ extension RedisGateway {
     func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?, epoch: Int) async throws(BackendError) -> [TenantState] {
         if ids.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
-        var first: [[String]] = []
+        var first: [RedisCommand] = []
         first.reserveCapacity(ids.count * 4)
         for t in ids {
             first += Self.coldCommands(t)
-            first.append(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields)
+            first.append(RedisCommand(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields, tracked: true))
         }
         let r1 = try await redis.pipeline(first)
 
@@ -24,9 +24,9 @@ extension RedisGateway {
             let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
             let routes = cold.policies.map(\.0)
             // Tracks the throttle keys before they are read, so a change after this read is announced.
-            second.append(HotKeys.throttleExists(t, routes))
+            second.append(Self.throttleExists(t, routes))
             for (route, policy) in cold.policies {
-                second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))]))
+                second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))], tracked: true))
             }
             second += (routes + [.all]).map { Self.throttleRead(t, $0) }
             second += ids.map { Self.keyRead(t, $0) }
@@ -42,6 +42,7 @@ extension RedisGateway {
         boxes.reserveCapacity(ids.count)
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
+            let from = cursor
             let tracked = if case .integer = r2[cursor] { true } else { false }   // the EXISTS that tracks the throttles
             let counterAt = cursor + 1
             let throttles = ThrottleReadings(t, cold.policies, replies: r2, at: counterAt + cold.policies.count)
@@ -52,10 +53,15 @@ extension RedisGateway {
             }
             let budget = RedisParse.budget(.other(r1[i * 4 + 3]), key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let stored = ColdBox(cold)
-            if tracked { stored.keep(throttles, epoch: epoch) }
-            out.append(Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
+            let state = Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
-            })
+            }
+            // An error reply (a cluster that is down, say) is no change the server would announce.
+            if tracked, !(r1[(i * 4)..<(i * 4 + 4)] + r2[from..<cursor]).contains(where: { $0.errorMessage != nil }) {
+                stored.keep(throttles, epoch: epoch)
+                stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, hotUntil: stored.hotCommands(at: now, month: month).until, now: now))
+            }
+            out.append(state)
             boxes.append((t, stored))
         }
         cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } }
@@ -68,7 +74,8 @@ extension RedisGateway {
     /// A tenant whose cold data is `due` has it read again in the same two pipelines. The new data
     /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
     /// so the new data serves from the next refresh on. Throttles known in tracking `epoch` are not
-    /// read again.
+    /// read again. Every read is tracked: each state is kept in its box, and serves the refreshes
+    /// after this one until a change to one of its keys is announced or it stops holding (`holds`).
     func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
                  epoch: Int, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
@@ -81,6 +88,7 @@ extension RedisGateway {
         first.reserveCapacity(prefix.count + tenants.count * 2)
         for (i, (t, box, due)) in tenants.enumerated() {
             let commands = box.hotCommands(at: now, month: month)
+            slots[i].until = commands.until
             if let mget = commands.mget { first.append(mget) }
             slots[i].budgetAt = first.count
             first.append(commands.budget)
@@ -89,11 +97,11 @@ extension RedisGateway {
                 slots[i].known = k
             } else {
                 slots[i].existsAt = first.count
-                first.append(box.hotKeys.exists)
+                first.append(box.throttleExists)
             }
             if due {
                 slots[i].coldAt = first.count
-                first += Self.coldCommands(t).map { RedisCommand($0) }
+                first += Self.coldCommands(t)
             }
         }
         let r1 = try await redis.pipeline(first, decode: HotReply.init)
@@ -117,9 +125,8 @@ extension RedisGateway {
             var boxes: [(TenantID, ColdBox)] = []
             for var r in renewed {
                 for (j, k) in r.keys.enumerated() { r.cold.addKey(k, r2[r.at + j]) }
-                let old = tenants[r.index].box
-                let same = Self.samePolicies(old.value.policies, r.cold.policies)
-                let box = ColdBox(r.cold, reusing: same ? old : nil)
+                let same = Self.samePolicies(tenants[r.index].box.value.policies, r.cold.policies)
+                let box = ColdBox(r.cold)
                 boxes.append((tenants[r.index].id, box))
                 if same { slots[r.index].servesNow = box }
             }
@@ -144,9 +151,13 @@ extension RedisGateway {
             }
             let budget = RedisParse.budget(r1[slot.budgetAt], key: { KeySchema.budget(t, month: month) }, month: month, now: now)
             let counters = policies.isEmpty ? .numbers([]) : r1[slot.budgetAt - 1]
-            out.append(Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
+            let state = Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
-            })
+            }
+            // An error reply (a cluster that is down, say) is no change the server would announce.
+            let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.map { r1[$0].errorText != nil } ?? false }
+            if !failed { box.keep(state, epoch: epoch, until: Self.holds(state, box.value, throttles: throttles, hotUntil: slot.until, now: now)) }
+            out.append(state)
         }
         return (out, Array(r1.prefix(prefix.count)))
     }
@@ -155,6 +166,8 @@ extension RedisGateway {
     struct HotSlot {
         /// Its budget's HMGET in the first pipeline; its MGET, when it has policies, precedes it.
         var budgetAt = 0
+        /// When a window of its counters or the budget's month ends.
+        var until = 0.0
         /// Its throttles as known from tracking: not read again.
         var known: ThrottleReadings?
         /// Its throttles' EXISTS, when they are checked.

@@ -43,7 +43,7 @@ start_redis() { # start_redis NAME PORT [extra args]
     local name=$1 port=$2; shift 2
     mkdir -p "$dir/$name"
     redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/$name" --save "" --appendonly no \
-        --daemonize yes --pidfile "$dir/$name.pid" --logfile "$dir/$name/redis.log" "$@"
+        --tracking-table-max-keys 10000000 --daemonize yes --pidfile "$dir/$name.pid" --logfile "$dir/$name/redis.log" "$@"
     wait_for "redis $name on $port" 80 redis-cli -p "$port" ping
 }
 

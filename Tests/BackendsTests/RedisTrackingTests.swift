@@ -32,6 +32,21 @@ struct RedisTrackingTests {
                 return s.filter { ($0[0] == "EXISTS" || $0[0] == "HMGET") && $0[1].contains("}:throttle:") }
             }
         }
+
+        /// The tenants whose keys were read since the last call, by the `{T}` or `rl:{T}:` in the key.
+        func tenantsRead() -> Set<String> {
+            sent.withLock { s in
+                defer { s = [] }
+                return Set(s.compactMap { c in c.count > 1 ? c[1].firstMatch(of: /\{([^}]+)\}/).map { String($0.1) } : nil })
+            }
+        }
+    }
+
+    /// A clock the test moves.
+    final class Hands: Clock {
+        let instant: Mutex<Double>
+        init(_ t: Double) { instant = Mutex(t) }
+        func now() -> Double { instant.withLock { $0 } }
     }
 
     static func start(_ url: (PrivateRedis) -> RedisURL = \.url) async throws -> (PrivateRedis, RedisClient, Recording, RedisGateway, Int64) {
@@ -101,6 +116,60 @@ struct RedisTrackingTests {
         let fleet = try await gw.fleet()
         #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4)
         #expect(try Self.tenant(fleet, "globex").throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
+        withExtendedLifetime(server) {}
+    }
+
+    @Test func aQuietTenantIsNotReadAgainUntilAChangeIsAnnouncedOrAWindowRollsOver() async throws {
+        let server = try PrivateRedis()
+        try server.start()
+        let admin = RedisClient(server.url)
+        let now = Int64(SystemClock().now())
+        let start = (now / 3600) * 3600 + 1800   // the middle of an hour: no window of the seed ends before start + 10
+        let seed = ContractSeed.standard(now: start)
+        _ = try await PrivateRedis.eventually { try await admin.pipeline(seed.commands) }
+        let redis = Recording(RedisClient(server.url))
+        let hands = Hands(Double(start))
+        let gw = RedisGateway(redis: redis, clock: hands, coldInterval: 86_400)
+        _ = try await gw.fleet()   // the first screen
+        _ = try await gw.fleet()   // tracking starts: everything is read again, tracked
+        _ = redis.tenantsRead()
+        let quiet = try await gw.fleet()
+        #expect(redis.tenantsRead().isEmpty, "nothing changed: no tenant is read")
+        try RedisGatewayTests.expectStandardFleet(quiet, now: start)
+
+        // The gateway counts a request of globex's: only globex is read again, and it shows.
+        hands.instant.withLock { $0 += 1 }
+        let ws = (start / 60) * 60
+        _ = try await admin.pipeline([["INCR", "rl:{globex}:chat.completions:\(ws)"]])
+        let counted = try await gw.fleet()
+        #expect(redis.tenantsRead() == ["globex"])
+        #expect(try Self.tenant(counted, "globex").routes.first?.state.value?.count == 11)
+        // What derives from the clock is derived anew in a kept state.
+        let kept = try #require(try Self.tenant(counted, "acme").routes.first { $0.route.rawValue == "chat.completions" }?.state.value)
+        #expect(kept.now == Double(start + 1))
+
+        // A budget written is announced too.
+        _ = try await admin.pipeline([["HINCRBY", "{acme}:budget:\(seed.month)", "used", "5"]])
+        #expect(try Self.tenant(try await gw.fleet(), "acme").budget?.value?.budget.used == 850_005)
+        #expect(redis.tenantsRead() == ["acme"])
+
+        // acme's embeddings window (10 s) rolls over: acme is read again by its new window's keys,
+        // which do not exist yet and are tracked all the same, so the first request in it is announced.
+        hands.instant.withLock { $0 = Double((start / 10) * 10 + 10) }
+        let rolled = try await gw.fleet()
+        #expect(redis.tenantsRead() == ["acme"])
+        #expect(try Self.tenant(rolled, "acme").routes.first { $0.route.rawValue == "embeddings" }?.state.value?.count == 0)
+        _ = try await gw.fleet()
+        #expect(redis.tenantsRead().isEmpty)
+        let next = (start / 10) * 10 + 10
+        _ = try await admin.pipeline([["INCR", "rl:{acme}:embeddings:\(next)"]])
+        #expect(try Self.tenant(try await gw.fleet(), "acme").routes.first { $0.route.rawValue == "embeddings" }?.state.value?.count == 1)
+
+        // A flush cannot be told key by key: every tenant is read again.
+        _ = try await admin.pipeline([["FLUSHDB"]])
+        _ = redis.tenantsRead()
+        _ = try await gw.fleet()
+        #expect(redis.tenantsRead().isSuperset(of: ["acme", "globex"]))
         withExtendedLifetime(server) {}
     }
 }

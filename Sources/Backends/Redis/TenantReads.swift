@@ -56,8 +56,8 @@ extension RedisGateway {
             let state = Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
             }
-            // An error reply (a cluster that is down, say) is no change the server would announce.
-            if tracked, !(r1[(i * 4)..<(i * 4 + 4)] + r2[from..<cursor]).contains(where: { $0.errorMessage != nil }) {
+            // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
+            if tracked, !(r1[(i * 4)..<(i * 4 + 4)] + r2[from..<cursor]).contains(where: { $0.errorMessage.map(Self.isTransient) ?? false }) {
                 stored.keep(throttles, epoch: epoch)
                 stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, hotUntil: stored.hotCommands(at: now, month: month).until, now: now))
             }
@@ -154,8 +154,8 @@ extension RedisGateway {
             let state = Self.assemble(t, box, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
             }
-            // An error reply (a cluster that is down, say) is no change the server would announce.
-            let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.map { r1[$0].errorText != nil } ?? false }
+            // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
+            let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.flatMap { r1[$0].errorText }.map(Self.isTransient) ?? false }
             if !failed { box.keep(state, epoch: epoch, until: Self.holds(state, box.value, throttles: throttles, hotUntil: slot.until, now: now)) }
             out.append(state)
         }

@@ -68,19 +68,11 @@ print("seeded \(tenantCount) tenants x \(routes.count) routes, budgets, 5 keys, 
 
 final class BareHiredis {
     let ctx: UnsafeMutablePointer<redisContext>
-    let watcher: UnsafeMutablePointer<redisContext>
-    /// With key tracking on, as tollgate's connection has it, so that its `CLIENT CACHING yes`
-    /// before a tracked read is accepted (invalidations go to a subscribed second connection,
-    /// never read: nothing changes during the bench).
+    /// Without key tracking: the bare reader reads everything every time, and asks Redis for
+    /// nothing more.
     init(host: String, port: Int32) {
         ctx = redisConnect(host, port)!
-        watcher = redisConnect(host, port)!
-        precondition(ctx.pointee.err == 0 && watcher.pointee.err == 0, "bare connect failed")
-        let reply = Self.command(["CLIENT", "ID"], on: watcher)
-        let id = reply.pointee.integer
-        freeReplyObject(reply)
-        pipeline([["SUBSCRIBE", "__redis__:invalidate"]], on: watcher)
-        pipeline([["CLIENT", "TRACKING", "on", "REDIRECT", String(id), "OPTIN"]])
+        precondition(ctx.pointee.err == 0, "bare connect failed")
     }
     func pipeline(_ commands: [[String]], on ctx: UnsafeMutablePointer<redisContext>? = nil) {
         let ctx = ctx ?? self.ctx
@@ -138,13 +130,14 @@ let windowStart = try LimitPolicy(limit: 1, window: 60).windowStart(at: Double(n
 var coldFirst: [[String]] = [], coldSecond: [[String]] = []
 // Steady refresh: counters and budget. Throttles are known by key tracking: none is read.
 var hotFirst: [[String]] = []
+var everyoneWrites: [[String]] = [], activeWrites: [[String]] = [], activeHot: [[String]] = []
 // The console's cycle: each refresh also re-reads the cold data (meta, policies, key index, then
 // key hashes) of a thirtieth of the fleet, and checks its throttles (a tracked EXISTS, then the
 // throttles of those that have one), in the same two pipelines.
 let cycle = 30
 var cycleFirst = [[[String]]](repeating: [], count: cycle), cycleSecond = [[[String]]](repeating: [], count: cycle)
 for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
-    let trackedExists = [["CLIENT", "CACHING", "yes"], ["EXISTS"] + routes.sorted().map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)]]
+    let trackedExists = [["EXISTS"] + routes.sorted().map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)]]
     let throttleReads = (routes.sorted() + [.all]).map { ["HMGET", KeySchema.throttle(t, $0)] + throttleFields }
     cycleFirst[i % cycle] += trackedExists + [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]]
     cycleSecond[i % cycle] += keysOf[t]!.sorted().map { ["HMGET", KeySchema.apiKey(t, $0), "state", "expires_at", "grace_until"] }
@@ -158,6 +151,13 @@ for (i, t) in tenants.enumerated().sorted(by: { $0.1 < $1.1 }) {
 
     hotFirst.append(["MGET"] + routes.sorted().map { KeySchema.counter(t, $0, windowStart: windowStart) })
     hotFirst.append(["HMGET", KeySchema.budget(t, month: month)] + budgetFields)
+    // Traffic between two refreshes: a request on one route of every tenant, or of one in 20.
+    let request = ["INCR", KeySchema.counter(t, routes.sorted()[0], windowStart: windowStart)]
+    everyoneWrites.append(request)
+    if i % 20 == 0 {
+        activeWrites.append(request)
+        activeHot += hotFirst.suffix(2)
+    }
 }
 let bare = BareHiredis(host: host, port: port)
 
@@ -225,11 +225,20 @@ if let spec = env["TOLLGATE_BENCH_PROFILE"], let n = Int(spec.drop { $0 != ":" }
 @MainActor func bareHot() { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + hotFirst); bare.scanStep() }
 bareCold(); bareHot()   // warm-up
 var coldTimes: [Double] = [], bareColdTimes: [Double] = [], hotTimes: [Double] = [], bareHotTimes: [Double] = [], detailTimes: [Double] = []
+var quietTimes: [Double] = [], activeTimes: [Double] = [], bareActiveTimes: [Double] = []
 for _ in 0..<rounds {
     coldTimes.append(try await seconds { _ = try await firstScreen().fleet() })
     bareColdTimes.append(await seconds { bareCold() })
+    // Steady, every tenant receiving traffic: each is read again (its counter was announced).
+    bare.pipeline(everyoneWrites)
     hotTimes.append(try await seconds { _ = try await hotGateway.fleet() })
     bareHotTimes.append(await seconds { bareHot() })
+    // One tenant in 20 receiving traffic: the rest serve their last state. The bare reader reads
+    // only those tenants' counters and budgets, with the index check and the count step.
+    bare.pipeline(activeWrites)
+    activeTimes.append(try await seconds { _ = try await hotGateway.fleet() })
+    bareActiveTimes.append(await seconds { bare.pipeline([["SCARD", KeySchema.tenantIndex]] + activeHot); bare.scanStep() })
+    quietTimes.append(try await seconds { _ = try await hotGateway.fleet() })   // nothing changed
     detailTimes.append(try await seconds { _ = try await hotGateway.tenant(big) })
 }
 
@@ -284,13 +293,16 @@ let cc = mean(consoleTimes), bcc = mean(bareConsoleTimes)
 func ms(_ x: Double) -> String { String(format: "%8.1f ms", x * 1000) }
 print("")
 print("overview refresh, \(tenantCount) tenants (median of \(rounds) interleaved rounds)")
-print("  steady refresh (hot tier)       tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count) commands")
+print("  steady, every tenant active     tollgate \(ms(h))   bare hiredis \(ms(bh))   \(hotTrips) round trips, \(2 + hotFirst.count) commands")
 
 print("  first screen (both tiers)       tollgate \(ms(c))   bare hiredis \(ms(bc))   \(coldTrips) round trips, \(2 + coldFirst.count + coldSecond.count) commands")
 print("  redis-cli SCAN + per-key reads           \(ms(s))   (median of \(scanRuns); bare hiredis's steady read is \(String(format: "%.1f", s / bh))x faster)")
-print("  console cycle (1 s refreshes,  tollgate \(ms(cc))   bare hiredis \(ms(bcc))   mean of \(cyclePasses) x \(cycle) refreshes: hot tier + 1/\(cycle) of the cold data")
+print("  console cycle (1 s refreshes,  tollgate \(ms(cc))   bare hiredis \(ms(bcc))   mean of \(cyclePasses) x \(cycle) refreshes of a quiet fleet: 1/\(cycle) of the cold data (bare: + every hot key)")
 print("    cold tier every \(cycle) s)")
+print("  steady, 5% of tenants active    tollgate \(ms(median(activeTimes)))   bare hiredis \(ms(median(bareActiveTimes)))   (bare: SCARD, the active tenants' MGET + HMGET, a count step)")
+print("  steady, nothing changed         tollgate \(ms(median(quietTimes)))   (every tenant's last state serves again)")
 print(String(format: "  steady: tollgate / bare hiredis %6.2fx (target <= 1.5x);  redis-cli SCAN / tollgate %6.1fx (target >= 20x)", pairedRatio(hotTimes, bareHotTimes), s / h))
-print(String(format: "  cycle:  tollgate / bare hiredis %6.2fx;                   redis-cli SCAN / tollgate %6.1fx", pairedRatio(consoleTimes, bareConsoleTimes), s / cc))
+print(String(format: "  5%% active: tollgate / bare read of the active tenants %6.2fx (target <= 2x)", pairedRatio(activeTimes, bareActiveTimes)))
+print(String(format: "  cycle, quiet fleet: tollgate / bare hiredis %6.2fx;                   redis-cli SCAN / tollgate %6.1fx", pairedRatio(consoleTimes, bareConsoleTimes), s / cc))
 print(String(format: "  full:   tollgate / bare hiredis %6.2fx;                   redis-cli SCAN / tollgate %6.1fx", pairedRatio(coldTimes, bareColdTimes), s / c))
 print("tenant detail, 50 routes and 200 keys: \(ms(d)), \(detailTrips) round trips (target 1-2)")

@@ -67,7 +67,7 @@ public struct WindowState: Equatable, Sendable {
     /// The throttle that sets the effective limit, when one is lower than the policy.
     public let limitingThrottle: Throttle?
     public let windowStart: Int64
-    public private(set) var now: Double
+    public let now: Double
 
     /// `throttles` may hold throttles of this route and of `_all`; expired ones are ignored.
     public init(policy: LimitPolicy, count: Int, throttles: [Throttle], now: Double) {
@@ -83,13 +83,6 @@ public struct WindowState: Equatable, Sendable {
         }
         effectiveLimit = effective
         limitingThrottle = limiting
-    }
-
-    /// The same reading seen at a later instant of the same window, while its throttle holds.
-    public func at(_ later: Double) -> WindowState {
-        var w = self
-        w.now = later
-        return w
     }
 
     public var denied: Int { max(0, count - effectiveLimit) }

@@ -1,6 +1,7 @@
 /// Server-assisted key tracking (Redis 6+ `CLIENT TRACKING`), so a refresh need not poll keys that
-/// rarely change. The reading connection tracks in OPTIN mode: only the keys of commands built with
-/// `tracked: true` are remembered by the server, which then announces every change to them
+/// rarely change. The reading connection tracks in the default mode: the keys of every command it
+/// reads with are remembered by the server (a per-command opt-in would cost a `CLIENT CACHING yes`
+/// before each of a refresh's reads, all of which want tracking), which then announces every change to them
 /// (a write, a deletion, an expiry) once, on a second connection subscribed to
 /// `__redis__:invalidate` (the RESP2 way: Debian's hiredis 0.14 has no RESP3).
 ///
@@ -60,11 +61,11 @@ final class InvalidationWatcher {
 }
 
 extension RedisConnection {
-    /// Turns tracking on in OPTIN mode, invalidations going to `watcher` (off first: a watcher
+    /// Turns tracking on for every key the connection reads, invalidations going to `watcher` (off first: a watcher
     /// that replaces a lost one starts from nothing tracked).
     func track(to watcher: InvalidationWatcher) throws(BackendError) {
         let replies = try pipeline([RedisCommand(["CLIENT", "TRACKING", "off"]),
-                                    RedisCommand(["CLIENT", "TRACKING", "on", "REDIRECT", String(watcher.clientID), "OPTIN"])])
+                                    RedisCommand(["CLIENT", "TRACKING", "on", "REDIRECT", String(watcher.clientID)])])
         if let e = replies.lazy.compactMap(\.errorMessage).first { throw .failed("redis \(address): CLIENT TRACKING: \(SafeText.clean(e))") }
         tracksKeys = true
     }

@@ -146,7 +146,7 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
             connection.tracksKeys = false   // invalidations may have been lost: track anew
         }
         watcher = nil
-        if trackingRefused || connection.trackingLost { return .unknown }
+        if trackingRefused { return .unknown }
         do throws(BackendError) {
             let w = try InvalidationWatcher(try RedisConnection(url, host: host, port: port, timeouts: timeouts))
             try connection.track(to: w)

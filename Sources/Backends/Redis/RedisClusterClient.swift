@@ -158,10 +158,10 @@ public final class RedisClusterClient: RedisCommands {
                 group.addTask {
                     var batch: [RedisCommand] = []
                     for (i, ask) in items {
-                        // ASKING holds for the next command only, so no CLIENT CACHING between them:
-                        // the slot is moving, and the next changedKeys() says so anyway.
-                        if ask { batch += [Self.asking, commands[i].tracked ? RedisCommand(commands[i].arguments) : commands[i]] }
-                        else { batch.append(commands[i]) }
+                        // ASKING holds for the next command only; the slot is moving, and the next
+                        // changedKeys() says so.
+                        if ask { batch.append(Self.asking) }
+                        batch.append(commands[i])
                     }
                     do throws(BackendError) {
                         let replies = try await client.pipeline(batch, decode: decode)

@@ -3,16 +3,11 @@
 /// and then sent as they are, without being encoded again.
 public struct RedisCommand: Sendable, Equatable {
     public let arguments: [String]
-    /// Whether the server should tell this client when a key the command reads changes: sent
-    /// after `CLIENT CACHING yes` on a connection that tracks keys (`KeyTracking.swift`), as it
-    /// is on any other.
-    public let tracked: Bool
     /// `*N\r\n` then `$len\r\narg\r\n` per argument: binary-safe, no terminators.
     let resp: [UInt8]
 
-    public init(_ arguments: [String], tracked: Bool = false) {
+    public init(_ arguments: [String]) {
         self.arguments = arguments
-        self.tracked = tracked
         var size = 16
         for a in arguments { size += a.utf8.count + 16 }
         var out: [UInt8] = []

@@ -58,31 +58,17 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
-    /// Whether the server tracks the keys this connection reads with `RedisCommand.tracked`
-    /// (`KeyTracking.swift`). Such a command is then sent after `CLIENT CACHING yes`.
+    /// Whether the server tracks the keys this connection reads (`KeyTracking.swift`).
     var tracksKeys = false
-    /// Set when the server refused a `CLIENT CACHING yes`: some reads went untracked.
-    private(set) var trackingLost = false
-    private static let cachingYes = RedisCommand(["CLIENT", "CACHING", "yes"])
 
     /// Sends every command, then reads every reply: one round trip. Each reply is handed to
     /// `decode` as hiredis parsed it, then freed. A transport failure throws `.unavailable` and
     /// leaves the connection unusable (the owner drops it).
     func pipeline<T>(_ commands: [RedisCommand], decode: (RedisReply) -> T) throws(BackendError) -> [T] {
-        let tracking = tracksKeys
-        for command in commands {
-            if tracking && command.tracked { try append(Self.cachingYes) }
-            try append(command)
-        }
+        for command in commands { try append(command) }
         var out: [T] = []
         out.reserveCapacity(commands.count)
-        for command in commands {
-            if tracking && command.tracked, try nextReply({ $0.kind == .error }) {
-                trackingLost = true
-                tracksKeys = false
-            }
-            out.append(try nextReply(decode))
-        }
+        for _ in commands { out.append(try nextReply(decode)) }
         return out
     }
 

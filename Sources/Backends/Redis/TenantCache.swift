@@ -27,9 +27,9 @@ extension RedisGateway {
         /// The state last read in `epoch`, seen at `now`, while it holds.
         func state(epoch: Int, at now: Double) -> TenantState? {
             guard var s = last.withLock({ l in l.flatMap { $0.epoch == epoch && now < $0.until ? $0.state : nil } }) else { return nil }
-            // What derives from the clock (a window's reset, a budget's reset and raise) is
-            // derived again; `holds` ends the state before any of it changes otherwise.
-            s.routes = s.routes.map { r in RouteReading(route: r.route, state: r.state.map { $0.at(now) }) }
+            // The budget's reset, which the overview shows, is derived again. A window's reading
+            // keeps the instant it was read at: the same window, as `holds` ends the state at
+            // its end (nothing on the overview shows a window's reset).
             s.budget = s.budget.map { b in b.map { BudgetState($0.budget, now: now) } }
             return s
         }
@@ -61,8 +61,8 @@ extension RedisGateway {
                 mget.append(KeySchema.counter(value.tenant, route, windowStart: start))
                 until = min(until, Double(start + Int64(policy.window)))
             }
-            return (value.policies.isEmpty ? nil : RedisCommand(mget, tracked: true),
-                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields, tracked: true),
+            return (value.policies.isEmpty ? nil : RedisCommand(mget),
+                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields),
                     until)
         }
 
@@ -103,7 +103,7 @@ extension RedisGateway {
     }
 
     static func throttleExists(_ t: TenantID, _ routes: [Route]) -> RedisCommand {
-        RedisCommand(["EXISTS"] + routes.map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)], tracked: true)
+        RedisCommand(["EXISTS"] + routes.map { KeySchema.throttle(t, $0) } + [KeySchema.throttle(t, .all)])
     }
 
     struct KeyMeta: Sendable {
@@ -153,7 +153,7 @@ extension RedisGateway {
 
     /// `HMGET {T}:apikey:{K}` of `keyFields`, read by `Cold.addKey`.
     static func keyRead(_ t: TenantID, _ k: KeyID) -> RedisCommand {
-        RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields, tracked: true)
+        RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
     }
 
     /// Errors of a server that is not serving right now, not of the data.
@@ -164,7 +164,7 @@ extension RedisGateway {
     /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`, tracked
     /// as the key reads that follow (`keyRead`): a change to any of them is announced.
     static func coldCommands(_ t: TenantID) -> [RedisCommand] {
-        [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]].map { RedisCommand($0, tracked: true) }
+        [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]].map { RedisCommand($0) }
     }
 
     /// A tenant's cold data from the replies to `coldCommands`, and the ids of its keys, whose

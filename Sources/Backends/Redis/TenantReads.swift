@@ -13,7 +13,7 @@ extension RedisGateway {
         first.reserveCapacity(ids.count * 4)
         for t in ids {
             first += Self.coldCommands(t)
-            first.append(RedisCommand(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields, tracked: true))
+            first.append(RedisCommand(["HMGET", KeySchema.budget(t, month: month)] + Self.budgetFields))
         }
         let r1 = try await redis.pipeline(first)
 
@@ -26,7 +26,7 @@ extension RedisGateway {
             // Tracks the throttle keys before they are read, so a change after this read is announced.
             second.append(Self.throttleExists(t, routes))
             for (route, policy) in cold.policies {
-                second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))], tracked: true))
+                second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))]))
             }
             second += (routes + [.all]).map { Self.throttleRead(t, $0) }
             second += ids.map { Self.keyRead(t, $0) }

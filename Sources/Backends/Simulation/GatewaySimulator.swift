@@ -380,10 +380,10 @@ public final class GatewaySimulator {
                 case .throttle(let i, let j):
                     let t = fleet.tenants[i]
                     return RedisCommand(["HMGET", KeySchema.throttle(t.id, j < t.routes.count ? t.routes[j].route : .all),
-                                         "limit", "expires_at", "reason", "actor", "set_at"], tracked: true)
+                                         "limit", "expires_at", "reason", "actor", "set_at"])
                 case .key(let i, let k):
                     return RedisCommand(["HMGET", KeySchema.apiKey(fleet.tenants[i].id, fleet.tenants[i].keys[k].id),
-                                         "sha256", "state", "expires_at", "grace_until"], tracked: true)
+                                         "sha256", "state", "expires_at", "grace_until"])
                 }
             }
             let replies = try await control.pipeline(commands)

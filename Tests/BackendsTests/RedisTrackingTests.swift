@@ -124,7 +124,7 @@ struct RedisTrackingTests {
         try server.start()
         let admin = RedisClient(server.url)
         let now = Int64(SystemClock().now())
-        let start = (now / 3600) * 3600 + 1800   // the middle of an hour: no window of the seed ends before start + 10
+        let start = (now / 60) * 60 + 20   // near now (the seed's TTLs are real), and no 60 s window ends before start + 40
         let seed = ContractSeed.standard(now: start)
         _ = try await PrivateRedis.eventually { try await admin.pipeline(seed.commands) }
         let redis = Recording(RedisClient(server.url))

@@ -15,9 +15,7 @@ public enum KeySchema {
     /// `rl:{T}:{route}:`, to which a refresh appends the window start.
     public static func counterPrefix(_ t: TenantID, _ route: Route) -> String { "rl:{\(t.rawValue)}:\(route.rawValue):" }
     public static func throttle(_ t: TenantID, _ route: Route) -> String { "{\(t.rawValue)}:throttle:\(route.rawValue)" }
-    public static func budget(_ t: TenantID, month: YearMonth) -> String { budgetPrefix(t) + month.description }
-    /// `{T}:budget:`, to which a refresh appends the month.
-    public static func budgetPrefix(_ t: TenantID) -> String { "{\(t.rawValue)}:budget:" }
+    public static func budget(_ t: TenantID, month: YearMonth) -> String { "{\(t.rawValue)}:budget:\(month)" }
     public static func apiKeys(_ t: TenantID) -> String { "{\(t.rawValue)}:apikeys" }
     public static func apiKey(_ t: TenantID, _ k: KeyID) -> String { "{\(t.rawValue)}:apikey:\(k.rawValue)" }
     /// tollgate's own: the marker of an operator action, `applied` or `cancelled`, written

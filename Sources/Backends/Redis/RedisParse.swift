@@ -195,6 +195,7 @@ enum HotReply: Sendable {
 
     /// The message of an error reply.
     var errorText: String? { if case .other(let v) = self { v.errorMessage } else { nil } }
+    var isNotServing: Bool { if case .other(let v) = self { v.isNotServing } else { false } }
 
     /// The number of fields of an array reply; -1 for any other reply.
     var fieldCount: Int {

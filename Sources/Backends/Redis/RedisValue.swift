@@ -18,6 +18,12 @@ public enum RedisValue: Equatable, Sendable {
 
     public var array: [RedisValue]? { if case .array(let a) = self { a } else { nil } }
     public var errorMessage: String? { if case .error(let e) = self { e } else { nil } }
+    /// An error of a server that is not serving right now (a cluster down, a dataset loading, a
+    /// redirect), not of the data.
+    var isNotServing: Bool {
+        guard let e = errorMessage else { return false }
+        return ["CLUSTERDOWN", "TRYAGAIN", "LOADING", "BUSY", "MASTERDOWN", "MOVED", "ASK"].contains { e.hasPrefix($0) }
+    }
 
     /// HGETALL's flat [field, value, ...] as a dictionary.
     public var hash: [String: String]? {

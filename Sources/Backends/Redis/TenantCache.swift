@@ -50,20 +50,11 @@ extension RedisGateway {
         }
 
         /// `MGET` of the current windows' counters (`nil` when the tenant has no policies) and
-        /// `HMGET` of the month's budget, both tracked, and the instant a window start or the
-        /// month changes.
-        func hotCommands(at now: Double, month: YearMonth) -> (mget: RedisCommand?, budget: RedisCommand, until: Double) {
-            var until = Double(month.next.start)
-            var mget = ["MGET"]
-            mget.reserveCapacity(value.policies.count + 1)
-            for (route, policy) in value.policies {
-                let start = policy.windowStart(at: now)
-                mget.append(KeySchema.counter(value.tenant, route, windowStart: start))
-                until = min(until, Double(start + Int64(policy.window)))
-            }
+        /// `HMGET` of the month's budget.
+        func hotCommands(at now: Double, month: YearMonth) -> (mget: RedisCommand?, budget: RedisCommand) {
+            let mget = ["MGET"] + value.policies.map { KeySchema.counter(value.tenant, $0.0, windowStart: $0.1.windowStart(at: now)) }
             return (value.policies.isEmpty ? nil : RedisCommand(mget),
-                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields),
-                    until)
+                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields))
         }
 
         /// `HMGET` of each throttle: the policies' routes, then `_all`.
@@ -85,6 +76,12 @@ extension RedisGateway {
         var skipped: Int
         var expires: Double
         let tenant: TenantID
+
+        /// The instant the first of the current windows or the month ends.
+        func windowsEnd(at now: Double) -> Double {
+            let month = YearMonth(containing: Int64(now.rounded(.down)))
+            return policies.reduce(Double(month.next.start)) { end, p in min(end, Double(p.1.windowStart(at: now) + Int64(p.1.window))) }
+        }
 
         /// One key's `keyRead` reply; a broken one is skipped and counted.
         mutating func addKey(_ id: KeyID, _ reply: RedisValue) {
@@ -126,10 +123,10 @@ extension RedisGateway {
     /// guard against an announcement lost in a way the tracking connection could not notice.
     static let maxAge = 60.0
 
-    /// Until when `state`, read at `now`, holds if no change is announced: the hot read's window or
-    /// month ends (`hotUntil`), the next expiry of a throttle or a key, a budget's raise ending, `maxAge`.
-    static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, hotUntil: Double, now: Double) -> Double {
-        var until = min(hotUntil, now + maxAge)
+    /// Until when `state`, read at `now`, holds if no change is announced: a window of its counters
+    /// or the budget's month ends, a throttle or a key expires, a budget's raise ends, `maxAge`.
+    static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, now: Double) -> Double {
+        var until = min(cold.windowsEnd(at: now), now + maxAge)
         func upTo(_ t: Int64?) { if let t, Double(t) > now { until = min(until, Double(t)) } }
         for k in cold.keys {
             upTo(k.expiresAt)
@@ -156,11 +153,6 @@ extension RedisGateway {
         RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
     }
 
-    /// Errors of a server that is not serving right now, not of the data.
-    static func isTransient(_ error: String) -> Bool {
-        ["CLUSTERDOWN", "TRYAGAIN", "LOADING", "BUSY", "MASTERDOWN", "MOVED", "ASK"].contains { error.hasPrefix($0) }
-    }
-
     /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`, tracked
     /// as the key reads that follow (`keyRead`): a change to any of them is announced.
     static func coldCommands(_ t: TenantID) -> [RedisCommand] {
@@ -173,7 +165,7 @@ extension RedisGateway {
         // An answer the server gives only while it is not itself (a cluster that is down, a
         // dataset loading) says nothing about the tenant: read again at the next refresh rather
         // than keep it for a cold interval.
-        let passing = [meta, limits, members].contains { $0.errorMessage.map(Self.isTransient) ?? false }
+        let passing = meta.isNotServing || limits.isNotServing || members.isNotServing
         var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: passing ? now : Self.nextColdRead(t, after: now, interval: coldInterval))
         switch RedisParse.hashOrProblem(limits, key: KeySchema.limits(t)) {
         case .bad(let problem):

@@ -57,9 +57,9 @@ extension RedisGateway {
                 RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
             }
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
-            if tracked, !(r1[(i * 4)..<(i * 4 + 4)] + r2[from..<cursor]).contains(where: { $0.errorMessage.map(Self.isTransient) ?? false }) {
+            if tracked, !r1[(i * 4)..<(i * 4 + 4)].contains(where: \.isNotServing), !r2[from..<cursor].contains(where: \.isNotServing) {
                 stored.keep(throttles, epoch: epoch)
-                stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, hotUntil: stored.hotCommands(at: now, month: month).until, now: now))
+                stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, now: now))
             }
             out.append(state)
             boxes.append((t, stored))
@@ -88,7 +88,6 @@ extension RedisGateway {
         first.reserveCapacity(prefix.count + tenants.count * 2)
         for (i, (t, box, due)) in tenants.enumerated() {
             let commands = box.hotCommands(at: now, month: month)
-            slots[i].until = commands.until
             if let mget = commands.mget { first.append(mget) }
             slots[i].budgetAt = first.count
             first.append(commands.budget)
@@ -155,8 +154,8 @@ extension RedisGateway {
                 RedisParse.counter(counters, at: j, key: { KeySchema.counter(t, route, windowStart: start) })
             }
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
-            let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.flatMap { r1[$0].errorText }.map(Self.isTransient) ?? false }
-            if !failed { box.keep(state, epoch: epoch, until: Self.holds(state, box.value, throttles: throttles, hotUntil: slot.until, now: now)) }
+            let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.map { r1[$0].isNotServing } ?? false }
+            if !failed { box.keep(state, epoch: epoch, until: Self.holds(state, box.value, throttles: throttles, now: now)) }
             out.append(state)
         }
         return (out, Array(r1.prefix(prefix.count)))
@@ -166,8 +165,6 @@ extension RedisGateway {
     struct HotSlot {
         /// Its budget's HMGET in the first pipeline; its MGET, when it has policies, precedes it.
         var budgetAt = 0
-        /// When a window of its counters or the budget's month ends.
-        var until = 0.0
         /// Its throttles as known from tracking: not read again.
         var known: ThrottleReadings?
         /// Its throttles' EXISTS, when they are checked.

@@ -5,7 +5,8 @@
 #   scripts/services.sh clickhouse DIR   -> only a ClickHouse (DIR/env, DIR/clickhouse.pid)
 #   scripts/services.sh sandbox DIR      -> a Redis and a ClickHouse for `make sandbox` (DIR/env)
 #   scripts/services.sh stop DIR
-# Redis standalone, a Redis Cluster of three masters, ClickHouse (Debian's 18.16), and a stand-in
+# Redis standalone, a Redis Cluster of three masters, ClickHouse (Debian's 18.16) alone and as two
+# shards of a cluster, and a stand-in
 # for Keycloak (scripts/keycloak-standin.py).
 set -euo pipefail
 
@@ -47,14 +48,15 @@ start_redis() { # start_redis NAME PORT [extra args]
     wait_for "redis $name on $port" 80 redis-cli -p "$port" ping
 }
 
-start_clickhouse() { # sets ch_http and ch_tcp; DIR/clickhouse.pid names the server
-    ch_http=$(free_port); ch_tcp=$(free_port)
-    local ch_inter
+start_clickhouse() { # start_clickhouse NAME [TCP_PORT REMOTE_SERVERS_XML]: sets ch_http and ch_tcp; DIR/NAME.pid names the server
+    local name=$1 d="$dir/$1"
+    ch_http=$(free_port); ch_tcp=${2:-$(free_port)}
+    local ch_inter remote=${3:-}
     ch_inter=$(free_port)
-    mkdir -p "$dir/clickhouse"/{data,tmp,user_files,format_schemas,log}
-    python3 - "$dir/clickhouse" "$ch_http" "$ch_tcp" "$ch_inter" <<'PY'
-import re, sys, shutil
-d, http, tcp, inter = sys.argv[1:]
+    mkdir -p "$d"/{data,tmp,user_files,format_schemas,log}
+    python3 - "$d" "$ch_http" "$ch_tcp" "$ch_inter" "$remote" <<'PY'
+import re, sys
+d, http, tcp, inter, remote = sys.argv[1:]
 x = open('/etc/clickhouse-server/config.xml').read()
 x = x.replace('<path>/var/lib/clickhouse/</path>', f'<path>{d}/data/</path>')
 x = x.replace('<tmp_path>/var/lib/clickhouse/tmp/</tmp_path>', f'<tmp_path>{d}/tmp/</tmp_path>')
@@ -66,14 +68,30 @@ x = re.sub(r'<http_port>\d+</http_port>', f'<http_port>{http}</http_port>', x)
 x = re.sub(r'<tcp_port>\d+</tcp_port>', f'<tcp_port>{tcp}</tcp_port>', x)
 x = re.sub(r'<interserver_http_port>\d+</interserver_http_port>', f'<interserver_http_port>{inter}</interserver_http_port>', x)
 x = x.replace('<listen_host>::1</listen_host>', '')
+x = x.replace('<remote_servers incl="clickhouse_remote_servers" >', '<remote_servers incl="clickhouse_remote_servers" >' + remote)
 open(f'{d}/config.xml', 'w').write(x)
-shutil.copy('/etc/clickhouse-server/users.xml', f'{d}/users.xml')
+# Every query is logged (system.query_log), so a test can see what each shard read.
+u = open('/etc/clickhouse-server/users.xml').read()
+u = u.replace('<default>', '<default><log_queries>1</log_queries>', 1)
+open(f'{d}/users.xml', 'w').write(u)
 PY
     # The shell writes its own pid and then becomes the server, so the pid file names the server.
-    (cd "$dir/clickhouse" && exec nohup sh -c 'echo $$ >"$1"; exec clickhouse-server --config-file="$2"' sh \
-        "$dir/clickhouse.pid" "$dir/clickhouse/config.xml" >"$dir/clickhouse/log/stdout.log" 2>&1 &)
-    wait_for "clickhouse on $ch_http" 240 sh -c "curl -sf 'http://127.0.0.1:$ch_http/' --data-binary 'SELECT 1' | grep -q 1" \
-        || { tail -20 "$dir/clickhouse/log/server.err.log" >&2 || true; return 1; }
+    (cd "$d" && exec nohup sh -c 'echo $$ >"$1"; exec clickhouse-server --config-file="$2"' sh \
+        "$dir/$name.pid" "$d/config.xml" >"$d/log/stdout.log" 2>&1 &)
+    wait_for "clickhouse $name on $ch_http" 240 sh -c "curl -sf 'http://127.0.0.1:$ch_http/' --data-binary 'SELECT 1' | grep -q 1" \
+        || { tail -20 "$d/log/server.err.log" >&2 || true; return 1; }
+}
+
+# Two ClickHouse servers that are the two shards of the cluster `tollgate_two_shards` (remote_servers
+# in both configs), for the Distributed layout (docs/clickhouse.md). Sets shard_urls and shard_tcp.
+start_clickhouse_shards() {
+    local tcp1 tcp2 remote urls=()
+    tcp1=$(free_port); tcp2=$(free_port)
+    remote="<tollgate_two_shards><shard><replica><host>127.0.0.1</host><port>$tcp1</port></replica></shard>"
+    remote+="<shard><replica><host>127.0.0.1</host><port>$tcp2</port></replica></shard></tollgate_two_shards>"
+    start_clickhouse shard1 "$tcp1" "$remote"; urls+=("http://127.0.0.1:$ch_http")
+    start_clickhouse shard2 "$tcp2" "$remote"; urls+=("http://127.0.0.1:$ch_http")
+    shard_urls=$(IFS=,; echo "${urls[*]}")
 }
 
 # A Python that has the cryptography package (the stand-in signs tokens with RS256).
@@ -113,29 +131,33 @@ start() {
         wait_for "cluster state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
     done
 
-    start_clickhouse
+    start_clickhouse clickhouse
+    local main_http=$ch_http main_tcp=$ch_tcp
+    start_clickhouse_shards
     start_keycloak
 
     local cluster; cluster=$(IFS=,; echo "${nodes[*]}")
     cat >"$dir/env" <<ENV
 export TOLLGATE_TEST_REDIS=127.0.0.1:$redis_port
 export TOLLGATE_TEST_REDIS_CLUSTER=$cluster
-export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http
-export TOLLGATE_TEST_CLICKHOUSE_TCP=$ch_tcp
+export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$main_http
+export TOLLGATE_TEST_CLICKHOUSE_TCP=$main_tcp
+export TOLLGATE_TEST_CLICKHOUSE_CLUSTER=tollgate_two_shards
+export TOLLGATE_TEST_CLICKHOUSE_SHARDS=$shard_urls
 export TOLLGATE_TEST_KEYCLOAK=http://127.0.0.1:$kc_port
 ENV
-    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$ch_http, keycloak stand-in http://127.0.0.1:$kc_port"
+    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$main_http, shards $shard_urls, keycloak stand-in http://127.0.0.1:$kc_port"
 }
 
 case $cmd in
     start) start ;;
     # A ClickHouse of its own, for a test that freezes it (SIGSTOP) without stalling the others.
-    clickhouse) mkdir -p "$dir"; start_clickhouse; echo "export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http" >"$dir/env" ;;
+    clickhouse) mkdir -p "$dir"; start_clickhouse clickhouse; echo "export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$ch_http" >"$dir/env" ;;
     sandbox)
         mkdir -p "$dir"
         redis_port=$(free_port)
         start_redis redis "$redis_port"
-        start_clickhouse
+        start_clickhouse clickhouse
         printf 'export SANDBOX_REDIS=redis://127.0.0.1:%s\nexport SANDBOX_CLICKHOUSE=http://127.0.0.1:%s\n' "$redis_port" "$ch_http" >"$dir/env" ;;
     stop) stop ;;
     *) echo "usage: services.sh start|clickhouse|sandbox|stop DIR" >&2; exit 2 ;;

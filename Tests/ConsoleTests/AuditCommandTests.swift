@@ -14,6 +14,30 @@ struct AuditCommandTests {
         try await Tmux.run(Tmux.binary, args + ["--clickhouse", url, "--clickhouse-database", db, "--spool", spool])
     }
 
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["TOLLGATE_TEST_CLICKHOUSE_SHARDS"] != nil, "needs the two shards of `make test`"))
+    func schemaApplyOverAClusterOfShards() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let shards = try #require(env["TOLLGATE_TEST_CLICKHOUSE_SHARDS"]).split(separator: ",").map(String.init)
+        let cluster = try #require(env["TOLLGATE_TEST_CLICKHOUSE_CLUSTER"])
+        let db = "tollgate_cli_cluster"
+        for s in shards { _ = try await ClickHouseClient(try ClickHouseURL(parsing: s)).execute("DROP DATABASE IF EXISTS \(db)") }
+        func apply(_ args: [String]) async throws -> Tmux.Output {
+            try await Tmux.run(Tmux.binary, ["schema", "apply", "--clickhouse", shards[1], "--clickhouse-database", db, "--spool", Self.spool] + args)
+        }
+
+        let laid = try await apply(["--cluster", cluster, "--shard", shards[0]])
+        #expect(laid.status == 0, "\(laid.stderr)")
+        #expect(laid.stdout.contains("schema ready on cluster \(cluster), 2 shards") && laid.stdout.contains("\(db).audit_log and \(db).key_usage are Distributed"))
+        #expect(try await apply(["--cluster", cluster, "--shard", shards[0]]).status == 0)   // idempotent
+
+        let missing = try await apply(["--cluster", cluster])
+        #expect(missing.status == 1 && missing.stderr.contains("no server given for shard 1 of cluster \(cluster)"), "\(missing.stderr)")
+        let lone = try await apply(["--shard", shards[0]])
+        #expect(lone.status == 2 && lone.stderr.contains("--shard needs --cluster NAME"), "\(lone.stderr)")
+        let secret = try await apply(["--cluster", cluster, "--shard", shards[0].replacingOccurrences(of: "http://", with: "http://default:hunter2@")])
+        #expect(secret.status == 2 && secret.stderr.contains("a password in --shard") && !secret.stderr.contains("hunter2"), "\(secret.stderr)")
+    }
+
     @Test func schemaApplyThenTailWithJSONAndSpoolDelivery() async throws {
         let client = ClickHouseClient(try ClickHouseURL(parsing: Self.url))
         _ = try await client.execute("DROP DATABASE IF EXISTS \(Self.db)")

@@ -48,7 +48,8 @@ public final class ClickHouseAudit: AuditReading {
                    SQL.literal(e.actor), SQL.literal(e.actorType), SQL.literal(e.action), SQL.literal(e.resource),
                    SQL.literal(e.outcome), SQL.literal(e.ip), SQL.literal(e.requestID), SQL.literal(e.detail)].joined(separator: ", ") + ")"
         }
-        _ = try await client.execute("INSERT INTO \(database).audit_log (\(SQLSchema.auditColumns.joined(separator: ", "))) VALUES " + rows.joined(separator: ", "))
+        _ = try await client.execute("INSERT INTO \(database).audit_log (\(SQLSchema.auditColumns.joined(separator: ", "))) VALUES " + rows.joined(separator: ", "),
+                                     settings: SQLSchema.insertSettings)
     }
 }
 

@@ -61,9 +61,11 @@ public final class ClickHouseClient: Sendable {
 
     /// Runs one statement; returns the response body. Non-200 answers are `.failed` with
     /// ClickHouse's code and text; no answer in time or no connection is `.unavailable`.
-    public func execute(_ sql: String) async throws(BackendError) -> [UInt8] {
+    /// `settings` are ClickHouse settings for this statement only (names and values of our own).
+    public func execute(_ sql: String, settings: KeyValuePairs<String, String> = [:]) async throws(BackendError) -> [UInt8] {
         let auth = url.password.map { (user: url.user ?? "default", password: $0) } ?? url.user.map { (user: $0, password: "") }
-        let response = try await http.send(HTTPRequest("POST", "http://\(url.host):\(url.port)/?enable_http_compression=1",
+        let query = settings.map { "&\($0.key)=\($0.value)" }.joined()
+        let response = try await http.send(HTTPRequest("POST", "http://\(url.host):\(url.port)/?enable_http_compression=1\(query)",
                                                        body: Array(sql.utf8), basicAuth: auth))
         guard response.status == 200 else { throw Self.serverError(status: response.status, body: response.body) }
         return response.body

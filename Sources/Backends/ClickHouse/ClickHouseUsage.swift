@@ -63,7 +63,7 @@ public final class ClickHouseUsage: UsageReading {
             sql += "(\(SQL.literal(r.tenant.rawValue)), \(r.ts), \(SQL.literal(r.key.rawValue)), \(SQL.literal(r.route.rawValue)), "
                 + "\(r.status), \(r.tokensIn), \(r.tokensOut), \(r.latencyMs))"
         }
-        _ = try await client.execute(sql)
+        _ = try await client.execute(sql, settings: SQLSchema.insertSettings)
     }
 }
 

@@ -36,22 +36,52 @@ public enum SQLSchema {
     public static let auditColumns = ["tenant_id", "ts", "ts_ms", "event_id", "actor", "actor_type", "action", "resource",
                                       "outcome", "ip", "request_id", "detail"]
 
+    /// The contract's layout on one server: two MergeTree tables.
     public static func statements(database: String) -> [String] {
-        [
-            "CREATE DATABASE IF NOT EXISTS \(database)",
-            """
-            CREATE TABLE IF NOT EXISTS \(database).audit_log (
-              tenant_id String, ts DateTime, ts_ms UInt16, event_id String, actor String, actor_type String,
-              action String, resource String, outcome String, ip String, request_id String, detail String
-            ) ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (tenant_id, ts)
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS \(database).key_usage (
-              tenant_id String, ts DateTime, key_id String, route String, status UInt16,
-              tokens_in UInt32, tokens_out UInt32, latency_ms UInt32
-            ) ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (tenant_id, ts)
-            """,
-        ]
+        ["CREATE DATABASE IF NOT EXISTS \(database)", auditTable("\(database).audit_log"), usageTable("\(database).key_usage")]
+    }
+
+    /// The layout on every shard of `cluster`: the rows in `audit_log_local` and `key_usage_local`
+    /// (the contract's MergeTree tables), and `audit_log` and `key_usage` as Distributed tables over
+    /// them, sharded by a hash of tenant_id, so a tenant's rows are on one shard and every read
+    /// runs unchanged. `cluster` is a validated name (`validCluster`).
+    public static func shardStatements(database: String, cluster: String) -> [String] {
+        func distributed(_ table: String) -> String {
+            "CREATE TABLE IF NOT EXISTS \(database).\(table) AS \(database).\(table)_local "
+                + "ENGINE = Distributed(\(SQL.literal(cluster)), \(SQL.literal(database)), \(SQL.literal(table + "_local")), cityHash64(tenant_id))"
+        }
+        return ["CREATE DATABASE IF NOT EXISTS \(database)", auditTable("\(database).audit_log_local"), usageTable("\(database).key_usage_local"),
+                distributed("audit_log"), distributed("key_usage")]
+    }
+
+    static func auditTable(_ name: String) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(name) (
+          tenant_id String, ts DateTime, ts_ms UInt16, event_id String, actor String, actor_type String,
+          action String, resource String, outcome String, ip String, request_id String, detail String
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (tenant_id, ts)
+        """
+    }
+
+    static func usageTable(_ name: String) -> String {
+        """
+        CREATE TABLE IF NOT EXISTS \(name) (
+          tenant_id String, ts DateTime, key_id String, route String, status UInt16,
+          tokens_in UInt32, tokens_out UInt32, latency_ms UInt32
+        ) ENGINE = MergeTree() PARTITION BY toYYYYMM(ts) ORDER BY (tenant_id, ts)
+        """
+    }
+
+    /// An insert returns once its rows are on their shard (a Distributed table otherwise queues
+    /// them), so what was written is read back at once; a MergeTree table ignores the setting.
+    public static let insertSettings: KeyValuePairs<String, String> = ["insert_distributed_sync": "1"]
+
+    /// Cluster names come from `remote_servers` in the server's config (XML element names).
+    public static func validCluster(_ name: String) throws(ValidationError) -> String {
+        let ok = !name.isEmpty && name.utf8.count <= 64 && name.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F || $0 == 0x2D || $0 == 0x2E }
+            && !(name.utf8.first.map { ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D || $0 == 0x2E } ?? true)
+        guard ok else { throw ValidationError(field: "ClickHouse cluster", value: name, rule: "must match ^[A-Za-z_][A-Za-z0-9_.-]{0,63}$ (a name in remote_servers)") }
+        return name
     }
 
     /// Database names are identifiers, not literals: letters, digits and `_` only.

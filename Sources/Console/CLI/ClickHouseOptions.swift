@@ -111,16 +111,46 @@ struct SchemaCommand: AsyncParsableCommand {
                                                     subcommands: [Apply.self])
 
     struct Apply: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the database and the contract's tables if missing (idempotent).")
+        static let configuration = CommandConfiguration(abstract: "Create the database and the contract's tables if missing (idempotent).",
+                                                        discussion: """
+            With --cluster, the tables are laid out over the cluster's shards: each shard holds its rows in audit_log_local \
+            and key_usage_local, and audit_log and key_usage are Distributed tables over them, sharded by cityHash64(tenant_id). \
+            --clickhouse and each --shard are the shards' HTTP URLs, one per shard; they share --clickhouse's credentials.
+            """)
         @OptionGroup var clickhouse: ClickHouseOptions
         @OptionGroup var config: SessionOptions
+
+        @Option(help: ArgumentHelp("Lay the tables out over this cluster's shards (a name in the servers' remote_servers).", valueName: "name"))
+        var cluster: String?
+
+        @Option(name: .customLong("shard"), help: ArgumentHelp("The HTTP URL of another shard of --cluster (repeat it for each).", valueName: "url"))
+        var shards: [String] = []
 
         func run() async throws {
             let context = try config.resolve()
             let audit = try clickhouse.makeAudit(context: context)
-            try await audit.applySchema()
-            print("schema ready: \(audit.database).audit_log, \(audit.database).key_usage")
+            if let cluster {
+                let schema = try ClusterSchema(cluster: cluster, database: audit.database, servers: [audit.client] + shards.map { try shardClient($0, like: audit.client) })
+                let laid = try await schema.apply()
+                print("schema ready on cluster \(schema.cluster), \(laid.count) shard\(laid.count == 1 ? "" : "s") (\(laid.map { "\($0.number): \($0.server.url)" }.joined(separator: ", "))): "
+                      + "\(audit.database).audit_log and \(audit.database).key_usage are Distributed over \(audit.database).audit_log_local and "
+                      + "\(audit.database).key_usage_local, by cityHash64(tenant_id)")
+            } else {
+                guard shards.isEmpty else { throw CLIFailure(.usage, "--shard needs --cluster NAME: a shard is one of a cluster's") }
+                try await audit.applySchema()
+                print("schema ready: \(audit.database).audit_log, \(audit.database).key_usage")
+            }
             await clickhouse.deliverSpool(to: audit, context: context)
+        }
+
+        /// A shard's client: --clickhouse's credentials and timeouts, at the shard's address.
+        private func shardClient(_ text: String, like main: ClickHouseClient) throws -> ClickHouseClient {
+            var url = try ClickHouseURL(parsing: text)
+            guard url.password == nil else {
+                throw CLIFailure(.usage, "a password in --shard \(url) shows in the process list (ps): the shards use --clickhouse's credentials")
+            }
+            if url.user == nil { (url.user, url.password) = (main.url.user, main.url.password) }
+            return ClickHouseClient(url, connectTimeout: main.connectTimeout, timeout: main.timeout)
         }
     }
 }

@@ -5,7 +5,7 @@
 #   scripts/services.sh clickhouse DIR   -> only a ClickHouse (DIR/env, DIR/clickhouse.pid)
 #   scripts/services.sh sandbox DIR      -> a Redis and a ClickHouse for `make sandbox` (DIR/env)
 #   scripts/services.sh stop DIR
-# Redis standalone, a Redis Cluster of three masters, ClickHouse (Debian's 18.16) alone and as two
+# Redis standalone, a Redis Cluster of three masters and one of three masters with a replica each, ClickHouse (Debian's 18.16) alone and as two
 # shards of a cluster, and a stand-in
 # for Keycloak (scripts/keycloak-standin.py).
 set -euo pipefail
@@ -82,6 +82,25 @@ PY
         || { tail -20 "$d/log/server.err.log" >&2 || true; return 1; }
 }
 
+# A Redis Cluster of COUNT nodes with REPLICAS replicas per master (redis-cli --cluster create takes
+# the first COUNT/(REPLICAS+1) as masters). Sets cluster_nodes (host:port,...).
+start_redis_cluster() { # start_redis_cluster NAME COUNT REPLICAS
+    local name=$1 count=$2 replicas=$3 nodes=() ports=()
+    for i in $(seq "$count"); do
+        local p; p=$(free_port)
+        # The cluster bus listens on port+10000: make sure that one is free too.
+        while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p+10000))" 2>/dev/null; do p=$(free_port); done
+        start_redis "$name$i" "$p" --cluster-enabled yes --cluster-config-file "$dir/$name$i/nodes.conf" --cluster-node-timeout 2000
+        nodes+=("127.0.0.1:$p"); ports+=("$p")
+    done
+    echo yes | redis-cli --cluster create "${nodes[@]}" --cluster-replicas "$replicas" --cluster-yes >"$dir/$name-create.log" 2>&1 \
+        || { cat "$dir/$name-create.log" >&2; return 1; }
+    for p in "${ports[@]}"; do
+        wait_for "$name state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
+    done
+    cluster_nodes=$(IFS=,; echo "${nodes[*]}")
+}
+
 # Two ClickHouse servers that are the two shards of the cluster `tollgate_two_shards` (remote_servers
 # in both configs), for the Distributed layout (docs/clickhouse.md). Sets shard_urls and shard_tcp.
 start_clickhouse_shards() {
@@ -117,36 +136,26 @@ start() {
     local redis_port; redis_port=$(free_port)
     start_redis redis "$redis_port" --databases 48   # one database per test that writes
 
-    local nodes=() ports=()
-    for i in 1 2 3; do
-        local p; p=$(free_port)
-        # The cluster bus listens on port+10000: make sure that one is free too.
-        while ! python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',$p+10000))" 2>/dev/null; do p=$(free_port); done
-        start_redis "cluster$i" "$p" --cluster-enabled yes --cluster-config-file "$dir/cluster$i/nodes.conf" --cluster-node-timeout 2000
-        nodes+=("127.0.0.1:$p"); ports+=("$p")
-    done
-    echo yes | redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$dir/cluster-create.log" 2>&1 \
-        || { cat "$dir/cluster-create.log" >&2; return 1; }
-    for p in "${ports[@]}"; do
-        wait_for "cluster state ok on $p" 120 sh -c "redis-cli -p $p cluster info | grep -q cluster_state:ok"
-    done
+    start_redis_cluster cluster 3 0; local cluster=$cluster_nodes
+    # Three masters with a replica each, for the failover test alone (it kills a master).
+    start_redis_cluster replicated 6 1; local replicated=$cluster_nodes
 
     start_clickhouse clickhouse
     local main_http=$ch_http main_tcp=$ch_tcp
     start_clickhouse_shards
     start_keycloak
 
-    local cluster; cluster=$(IFS=,; echo "${nodes[*]}")
     cat >"$dir/env" <<ENV
 export TOLLGATE_TEST_REDIS=127.0.0.1:$redis_port
 export TOLLGATE_TEST_REDIS_CLUSTER=$cluster
+export TOLLGATE_TEST_REDIS_REPLICATED=$replicated
 export TOLLGATE_TEST_CLICKHOUSE=http://127.0.0.1:$main_http
 export TOLLGATE_TEST_CLICKHOUSE_TCP=$main_tcp
 export TOLLGATE_TEST_CLICKHOUSE_CLUSTER=tollgate_two_shards
 export TOLLGATE_TEST_CLICKHOUSE_SHARDS=$shard_urls
 export TOLLGATE_TEST_KEYCLOAK=http://127.0.0.1:$kc_port
 ENV
-    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, clickhouse http://127.0.0.1:$main_http, shards $shard_urls, keycloak stand-in http://127.0.0.1:$kc_port"
+    echo "services: redis 127.0.0.1:$redis_port, cluster $cluster, replicated cluster $replicated, clickhouse http://127.0.0.1:$main_http, shards $shard_urls, keycloak stand-in http://127.0.0.1:$kc_port"
 }
 
 case $cmd in

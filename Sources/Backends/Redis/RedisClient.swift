@@ -57,10 +57,11 @@ extension RedisCommands {
     }
 }
 
-/// Capped exponential backoff between reconnection attempts.
+/// Capped exponential backoff between reconnection attempts: a server that answers again is
+/// connected to within 2 s.
 struct Backoff: Sendable {
     var base = 0.25
-    var cap = 10.0
+    var cap = 2.0
     private(set) var failures = 0
     private(set) var nextAttempt = 0.0
     private(set) var lastError: BackendError?

@@ -4,8 +4,8 @@ import Views
 
 /// Runs a read loop for each feed the current screen needs and cancels it when the screen goes:
 /// `sync` compares what is needed with what runs. Each loop reads one at a time (a slow store
-/// never piles up requests), starts its reads on a fixed cadence, backs off exponentially (up to
-/// 30 s) while the store fails, and reads at once when a refresh is asked for.
+/// never piles up requests), starts its reads on a fixed cadence, backs off exponentially while
+/// the store fails (to `maxBackoff`), and reads at once when a refresh is asked for.
 final class FeedRunner {
     private var running: [Feed: Task<Void, Never>] = [:]
     private var sessionID = 0
@@ -14,6 +14,10 @@ final class FeedRunner {
     private let waiting = Pending()
     private let mailbox: Mailbox
     private let clock: any Clock
+    /// The longest wait between attempts while a store fails: a store that answers again (a Redis
+    /// Cluster after a failover, a restarted ClickHouse) is read again within it. A failing read
+    /// costs one refused connection or one timeout, so trying every few seconds costs nothing.
+    static let maxBackoff = 2.0
 
     init(mailbox: Mailbox, clock: any Clock) {
         self.mailbox = mailbox
@@ -104,7 +108,7 @@ final class FeedRunner {
             answered(generation)
             let now = clock.now()
             if failures > 0 {
-                await alarm.sleep(min(feed.maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
+                await alarm.sleep(min(Self.maxBackoff, interval * Double(1 << min(failures - 1, 10))), since: generation)
                 next = clock.now()
             } else {
                 next += interval

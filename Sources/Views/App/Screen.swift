@@ -18,15 +18,6 @@ public enum Feed: Hashable, Sendable {
     /// A tenant's realm or group in Keycloak: users and sessions.
     case identity(TenantID)
 
-    /// The longest wait between attempts while the store fails: an open audit screen comes back
-    /// within seconds of ClickHouse answering again.
-    public var maxBackoff: Double {
-        switch self {
-        case .auditFollow, .recentAudit: 5
-        default: 30
-        }
-    }
-
     public enum Store: String, Sendable { case redis, clickhouse, keycloak }
 
     /// What the policy must allow for this read, of which tenant (nil: the fleet).

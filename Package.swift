@@ -25,6 +25,8 @@ let package = Package(
                        providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CQRencode", path: "Sources/CQRencode",
                        providers: [.apt(["libqrencode-dev"])]),
+        // glibc's malloc.h (mallopt): part of libc, nothing to install.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
 
         // Domain types, schemas, backend protocols and adapters. No UI.
         .target(name: "Backends", dependencies: ["CHiredis", "CCurl", .product(name: "Crypto", package: "swift-crypto"),
@@ -39,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "Console",
             dependencies: [
-                "Views", "Backends", "CNcurses", "CQRencode",
+                "Views", "Backends", "CNcurses", "CQRencode", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],

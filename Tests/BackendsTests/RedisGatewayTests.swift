@@ -71,6 +71,16 @@ struct RedisGatewayTests {
         let hot = try await gw.fleet()         // counters, budgets, throttles; cold tier from cache
         try Self.expectStandardFleet(hot, now: now)
         #expect(hot == cold)
+
+        // In slices (`tenants list --json`): the same tenants and values, in order, a slice at a
+        // time, and nothing kept by a gateway of its own.
+        let oneShot = RedisGateway(redis: client, clock: FixedClock(Double(now)))
+        var slices: [FleetSnapshot] = []
+        try await oneShot.fleet(slicesOf: 3) { (s: FleetSnapshot) throws(BackendError) in slices.append(s) }
+        #expect(slices.map(\.tenants.count) == [3, 1])
+        #expect(slices.flatMap(\.tenants) == cold.tenants)
+        #expect(slices.allSatisfy { $0.malformedTenantIDs == cold.malformedTenantIDs && $0.takenAt == Double(now) })
+        #expect(oneShot.cache.withLock { $0.cold.isEmpty })
     }
 
     @Test func commandsAreBinarySafe() async throws {

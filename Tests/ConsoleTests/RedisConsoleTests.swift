@@ -142,6 +142,17 @@ struct RedisConsoleScreensTests {
         #expect(!screen.contains("eu.only.route") && !screen.contains("acme-eu"), "nothing of another tenant:\n\(screen)", sourceLocation: sourceLocation)
     }
 
+    /// `tenants list --json` of 3,002 tenants, written in slices of 500: one document, every tenant once, in order.
+    @Test func theFleetAsJSONInSlices() async throws {
+        try await Self.seed()
+        let out = try await Tmux.run(Tmux.binary, ["tenants", "list", "--json", "--redis", Self.url])
+        #expect(out.status == 0, "\(out.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let ids = try #require(doc["tenants"] as? [[String: Any]]).compactMap { $0["tenant_id"] as? String }
+        #expect(ids.count == 3002 && ids == ids.sorted() && Set(ids).count == 3002)
+        #expect(doc["malformed_tenant_ids"] as? Int == 0 && doc["taken_at"] is Double)
+    }
+
     @Test func aTenantByFilterAndByCommand() async throws {
         try await Self.seed()
         let t = try Tmux(width: 120, height: 30)

@@ -34,6 +34,17 @@ public enum BackendError: Error, Equatable, Sendable, CustomStringConvertible {
 /// The live state of every tenant, for the overview.
 public protocol FleetReading: Sendable {
     func fleet() async throws(BackendError) -> FleetSnapshot
+    /// The fleet once, in id order, in snapshots of at most `size` tenants, each handed to `body`
+    /// before the next is read and kept nowhere: a caller that writes each out holds one at a time
+    /// (`tenants list --json`). All share one `takenAt` and the fleet's counts and problems.
+    func fleet(slicesOf size: Int, _ body: (FleetSnapshot) throws(BackendError) -> Void) async throws(BackendError)
+}
+
+extension FleetReading {
+    /// A store of a few tenants reads them at once.
+    public func fleet(slicesOf size: Int, _ body: (FleetSnapshot) throws(BackendError) -> Void) async throws(BackendError) {
+        try body(try await fleet())
+    }
 }
 
 /// Keys across the fleet that need someone soon: usable keys that expire within a horizon, and

@@ -53,7 +53,15 @@ struct GuardedFleet: FleetReading {
 
     func fleet() async throws(BackendError) -> FleetSnapshot {
         try `guard`.check(.tenants, nil)
-        let s = try await inner.fleet()
+        return scoped(try await inner.fleet())
+    }
+
+    func fleet(slicesOf size: Int, _ body: (FleetSnapshot) throws(BackendError) -> Void) async throws(BackendError) {
+        try `guard`.check(.tenants, nil)
+        try await inner.fleet(slicesOf: size) { (s: FleetSnapshot) throws(BackendError) in try body(scoped(s)) }
+    }
+
+    private func scoped(_ s: FleetSnapshot) -> FleetSnapshot {
         guard let scope = `guard`.policy.op.tenant else { return s }
         // Nothing of another tenant, not even how many broke the contract.
         return FleetSnapshot(tenants: s.tenants.filter { $0.id == scope }, malformedTenantIDs: 0, takenAt: s.takenAt,

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// A refresh of the fleet (docs/redis.md):
 /// - hot, every refresh: each tenant's current-window counters (one MGET) and budget (one HMGET),
-///   one round trip for the whole fleet (`TenantReads.swift`). Throttles change rarely: they are
+///   one round trip per 2,000 tenants (`TenantReads.swift`). Throttles change rarely: they are
 ///   read with key tracking (`KeyTracking.swift`) and read again only for the tenants whose
 ///   throttle keys the server announces as changed (one EXISTS, then the throttles themselves
 ///   in a second round trip for those that have any), or for all of them when it cannot tell;
@@ -27,6 +27,10 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     static let throttleFields = ["limit", "expires_at", "reason", "actor", "set_at"]
     static let budgetFields = ["limit", "used", "soft_pct", "hard", "temp_limit", "temp_expires_at"]
     static let countIndex = RedisCommand(["SCARD", KeySchema.tenantIndex])
+    /// Tenants read per pair of pipelines, in full (a first read of 10,000 takes 20) and hot: what
+    /// a refresh allocates for commands and replies is bounded by these, not by the fleet's size.
+    static let fullReadSlice = 500
+    static let hotReadSlice = 2000
 
     struct Cache {
         var scan: (ids: [String], at: Double)?
@@ -106,9 +110,22 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
                 read.append((id, box, due))
             }
         }
-        let full = try await readFull(new, now: now, keyspace: counts?.counts, epoch: epoch)
-        let (hot, checks) = try await readHot(read, now: now, keyspace: counts?.counts, epoch: epoch,
-                                              prefix: checkIndex ? [Self.countIndex] : [])
+        var full: [TenantState] = []
+        full.reserveCapacity(new.count)
+        for start in stride(from: 0, to: new.count, by: Self.fullReadSlice) {
+            full += try await readFull(Array(new[start..<min(start + Self.fullReadSlice, new.count)]), now: now, keyspace: counts?.counts, epoch: epoch)
+        }
+        var hot: [TenantState] = [], checks: [HotReply] = []
+        hot.reserveCapacity(read.count)
+        var start = 0
+        repeat {   // the index check rides in the first slice's pipeline
+            let end = min(start + Self.hotReadSlice, read.count)
+            let (states, replies) = try await readHot(Array(read[start..<end]), now: now, keyspace: counts?.counts, epoch: epoch,
+                                                      prefix: start == 0 && checkIndex ? [Self.countIndex] : [])
+            hot += states
+            if start == 0 { checks = replies }
+            start = end
+        } while start < read.count
         cache.withLock { $0.keyspaceAt = counts?.completedAt }
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
@@ -121,6 +138,24 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
                              keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem)
+    }
+
+    /// Every tenant read in full, a slice at a time, and nothing of it kept (one-shot commands).
+    public func fleet(slicesOf size: Int, _ body: (FleetSnapshot) throws(BackendError) -> Void) async throws(BackendError) {
+        let now = clock.now()
+        let (ids, malformed, _, problem) = try await discover(now: now)
+        // One step of the session and cache counts, as a refresh takes: a small keyspace completes.
+        var countProblem: String?
+        do throws(BackendError) { try await keyspace.step(redis, now: now) } catch { countProblem = error.message }
+        let counts = keyspace.published
+        var start = 0
+        repeat {
+            let end = min(start + max(1, size), ids.count)
+            let states = try await readFull(Array(ids[start..<end]), now: now, keyspace: counts?.counts, epoch: 0, keep: false)
+            try body(FleetSnapshot(tenants: states, malformedTenantIDs: malformed, takenAt: now, keyspaceAsOf: counts?.completedAt,
+                                   keyspaceProblem: countProblem, indexProblem: problem))
+            start = end
+        } while start < ids.count
     }
 
     /// Drops what is known of the tenants whose keys changed (of all of them when tracking cannot

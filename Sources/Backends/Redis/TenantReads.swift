@@ -2,11 +2,12 @@
 /// and for the detail screen) and hot (every refresh, for the tenants it knows), and how a
 /// tenant's state is assembled from what they read.
 extension RedisGateway {
-    // MARK: Full read: both tiers, two round trips for any number of tenants
+    // MARK: Full read: both tiers, two round trips for any number of tenants (the caller slices)
 
-    /// `keyspace`: the last complete session and cache counts, when there are any. The throttles
-    /// read are kept as read in tracking `epoch`.
-    func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?, epoch: Int) async throws(BackendError) -> [TenantState] {
+    /// `keyspace`: the last complete session and cache counts, when there are any. Unless `keep`
+    /// is false, each tenant's cold data and readings are kept (as read in tracking `epoch`).
+    func readFull(_ ids: [TenantID], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?, epoch: Int,
+                  keep: Bool = true) async throws(BackendError) -> [TenantState] {
         if ids.isEmpty { return [] }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
         var first: [RedisCommand] = []
@@ -64,7 +65,7 @@ extension RedisGateway {
             out.append(state)
             boxes.append((t, stored))
         }
-        cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } }
+        if keep { cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } } }
         return out
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Backends
+import CMalloc
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,7 @@ extension Tollgate {
         // A store that drops the connection must give an error to report, not end the process
         // before an action's outcome is known.
         signal(SIGPIPE, SIG_IGN)
+        tg_return_freed_memory()   // CMalloc/shim.h: freed memory goes back to the system
         do {
             var command = try parseAsRoot()
             if var async = command as? AsyncParsableCommand {

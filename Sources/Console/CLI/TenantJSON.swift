@@ -3,6 +3,10 @@ import Views
 
 /// The machine form of `tenants list/show`. Field names are the contract's; times are epoch
 /// seconds; a value that broke the contract is `null` with its reason in `error`.
+/// `tenants list --json`: one document, `{"index_error":…,…,"taken_at":…,"tenants":[…]}`, keys
+/// sorted, written a slice of tenants at a time as they are read, so its memory does not grow
+/// with the fleet. A read that fails half-way leaves the document unfinished, and the exit code
+/// and stderr say why.
 struct FleetJSON: Encodable {
     let taken_at: Double
     let malformed_tenant_ids: Int
@@ -10,14 +14,37 @@ struct FleetJSON: Encodable {
     let keyspace_counted_at: Double?
     let keyspace_error: String?
     let index_error: String?
-    let tenants: [TenantJSON]
     init(_ f: FleetSnapshot) {
         taken_at = f.takenAt
         malformed_tenant_ids = f.malformedTenantIDs
         keyspace_counted_at = f.keyspaceAsOf
         keyspace_error = f.keyspaceProblem
         index_error = f.indexProblem
-        tenants = f.tenants.map(TenantJSON.init)
+    }
+
+    static let slice = 500
+
+    static func stream(_ fleet: any FleetReading) async throws {
+        var opened = false
+        try await fleet.fleet(slicesOf: slice) { (s: FleetSnapshot) throws(BackendError) in
+            var out = ""
+            do {
+                if !opened {
+                    // "tenants" sorts after every other key: the fleet's fields, then the list.
+                    let head = try Output.text(FleetJSON(s))
+                    out = String(head.dropLast()) + (head == "{}" ? "" : ",") + "\"tenants\":["
+                }
+                for (i, t) in s.tenants.enumerated() {
+                    if opened || i > 0 { out += "," }
+                    out += try Output.text(TenantJSON(t))
+                }
+            } catch {
+                throw .failed("encoding the fleet as JSON: \(error)")
+            }
+            opened = true
+            Output.write(out)
+        }
+        Output.write("]}\n")
     }
 }
 

@@ -21,13 +21,12 @@ struct TenantsCommand: AsyncParsableCommand {
             let clock = SystemClock()
             let session = try await config.session(try config.resolve())
             let reads = session.reads(spool: clickhouse.spool(session.context))
-            let fleet = try await clickhouse.deliveringRefusals(session) {
-                try await reads.fleet(try source.makeBackend(clock: clock, context: session.context).fleet).fleet()
-            }
+            let backend = reads.fleet(try source.makeBackend(clock: clock, context: session.context).fleet)
             if json {
-                try Output.json(FleetJSON(fleet))
+                try await clickhouse.deliveringRefusals(session) { try await FleetJSON.stream(backend) }
                 return
             }
+            let fleet = try await clickhouse.deliveringRefusals(session) { try await backend.fleet() }
             // The overview's columns and order, as the console shows them.
             let table = FleetScreen.overview.table
             let rows = FleetArrangement.build(FleetDigest(fleet, previous: nil), table.spec, now: fleet.takenAt)
@@ -73,11 +72,18 @@ struct TenantsCommand: AsyncParsableCommand {
 
 enum Output {
     static func json<T: Encodable>(_ value: T) throws {
+        write(try text(value) + "\n")
+    }
+
+    /// `value` as one line of JSON, keys sorted, every unsafe character escaped.
+    static func text<T: Encodable>(_ value: T) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = Data(SafeText.jsonEscapingUnsafe(String(decoding: try encoder.encode(value), as: UTF8.self)).utf8)
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        return SafeText.jsonEscapingUnsafe(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    static func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
     }
 
     static func note(_ message: String) {

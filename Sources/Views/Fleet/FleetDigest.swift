@@ -158,9 +158,12 @@ public struct TenantRates: Sendable, Equatable {
         let dt = t1 - t0
         guard dt > 0 else { return (0, 0, nil) }
         var requests = 0.0, denied = 0.0
-        for r in b.routes {
+        let earlier = a.routes
+        for (i, r) in b.routes.enumerated() {
             guard let now = r.state.value else { continue }
-            let before = a.routes.first { $0.route == r.route }?.state.value
+            // Both are in route order: the same position first, a search only when routes changed.
+            let match = i < earlier.count && earlier[i].route == r.route ? earlier[i] : earlier.first { $0.route == r.route }
+            let before = match?.state.value
             if let before, before.windowStart == now.windowStart {
                 requests += Double(max(0, now.count - before.count)) / dt
                 denied += Double(max(0, now.denied - before.denied)) / dt

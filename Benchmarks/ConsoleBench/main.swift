@@ -7,7 +7,7 @@ import Foundation
 import Views
 
 let env = ProcessInfo.processInfo.environment
-let sizes = (env["TOLLGATE_BENCH_CONSOLE_SIZES"] ?? "1000,10000").split(separator: ",").compactMap { Int($0) }
+let sizes = (env["TOLLGATE_BENCH_CONSOLE_SIZES"] ?? "1000,10000,100000").split(separator: ",").compactMap { Int($0) }
 let frames = Int(env["TOLLGATE_BENCH_FRAMES"] ?? "") ?? 300
 let instant = 1_795_800_047.25
 

@@ -21,8 +21,10 @@ struct AuditCommandTests {
         let cluster = try #require(env["TOLLGATE_TEST_CLICKHOUSE_CLUSTER"])
         let db = "tollgate_cli_cluster"
         for s in shards { _ = try await ClickHouseClient(try ClickHouseURL(parsing: s)).execute("DROP DATABASE IF EXISTS \(db)") }
+        // A spool of its own: a schema apply delivers its spool, and the other tests' events are not for these shards.
+        let spool = Self.spool + ".cluster"
         func apply(_ args: [String]) async throws -> Tmux.Output {
-            try await Tmux.run(Tmux.binary, ["schema", "apply", "--clickhouse", shards[1], "--clickhouse-database", db, "--spool", Self.spool] + args)
+            try await Tmux.run(Tmux.binary, ["schema", "apply", "--clickhouse", shards[1], "--clickhouse-database", db, "--spool", spool] + args)
         }
 
         let laid = try await apply(["--cluster", cluster, "--shard", shards[0]])

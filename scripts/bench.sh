@@ -24,6 +24,7 @@ case "$only" in all|redis) TOLLGATE_BENCH_REDIS=$TOLLGATE_TEST_REDIS .build/rele
 case "$only" in all|clickhouse) .build/release/tollgate-bench-clickhouse ;; esac
 case "$only" in all|console)
     TOLLGATE_BENCH_REDIS=$TOLLGATE_TEST_REDIS .build/release/tollgate-bench-console
-    python3 scripts/bench-keys.py .build/release/tollgate "$TOLLGATE_TEST_REDIS" "${TOLLGATE_BENCH_CONSOLE_SIZES:-1000,10000,100000}" ;;
+    python3 scripts/bench-keys.py .build/release/tollgate "$TOLLGATE_TEST_REDIS" "${TOLLGATE_BENCH_CONSOLE_SIZES:-1000,10000,100000}"
+    scripts/bench-bytes.sh .build/release/tollgate "$TOLLGATE_TEST_REDIS" "${TOLLGATE_BENCH_CONSOLE_SIZES:-1000,10000,100000}" ;;
 esac
 case "$only" in all|simulate) scripts/bench-simulate.sh .build/release/tollgate "$TOLLGATE_TEST_REDIS" "$TOLLGATE_TEST_CLICKHOUSE" ;; esac

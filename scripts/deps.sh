@@ -15,6 +15,8 @@ command -v redis-cli >/dev/null || missing+=(redis-tools)
 command -v clickhouse-server >/dev/null || missing+=(clickhouse-server)
 command -v clickhouse-client >/dev/null || missing+=(clickhouse-client)
 command -v tmux >/dev/null || missing+=(tmux)
+# make bench compares the bytes the console writes with htop's.
+command -v htop >/dev/null || missing+=(htop)
 command -v python3 >/dev/null || missing+=(python3)
 command -v curl >/dev/null || missing+=(curl)
 # The tests run the console over a real SSH connection to an sshd of their own.

@@ -1,6 +1,5 @@
-/// One Redis command: its arguments and their RESP encoding, made once when the command is built.
-/// The commands a refresh sends every second (each tenant's hot reads) are built once per window
-/// and then sent as they are, without being encoded again.
+/// One Redis command: its arguments and their RESP encoding, made once when the command is built
+/// and then sent as it is, without being encoded again.
 public struct RedisCommand: Sendable, Equatable {
     public let arguments: [String]
     /// `*N\r\n` then `$len\r\narg\r\n` per argument: binary-safe, no terminators.

@@ -57,15 +57,16 @@ extension RedisGateway {
             let state = Self.assemble(t, stored, throttles: throttles, budget: budget, keyspace: counts.map { $0[t] ?? KeyspaceCounts() }, now: now) { j, route, start in
                 RedisParse.counter(r2[counterAt + j], key: { KeySchema.counter(t, route, windowStart: start) })
             }
+            out.append(state)
+            guard keep else { continue }
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
             if tracked, !r1[(i * 4)..<(i * 4 + 4)].contains(where: \.isNotServing), !r2[from..<cursor].contains(where: \.isNotServing) {
                 stored.keep(throttles, epoch: epoch)
                 stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, now: now))
             }
-            out.append(state)
             boxes.append((t, stored))
         }
-        if keep { cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } } }
+        if !boxes.isEmpty { cache.withLock { c in for (t, box) in boxes { c.cold[t] = box } } }
         return out
     }
 
@@ -81,9 +82,8 @@ extension RedisGateway {
                  epoch: Int, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {
         if tenants.isEmpty && prefix.isEmpty { return ([], []) }
         let month = YearMonth(containing: Int64(now.rounded(.down)))
-        // Per tenant: the MGET of its counters (when it has policies) and the HMGET of its budget,
-        // commands built once per window and kept in its ColdBox; the EXISTS of its throttles when
-        // they are not known.
+        // Per tenant: the MGET of its counters (when it has policies) and the HMGET of its budget;
+        // the EXISTS of its throttles when they are not known.
         var first = prefix
         var slots = [HotSlot](repeating: HotSlot(), count: tenants.count)
         first.reserveCapacity(prefix.count + tenants.count * 2)

@@ -30,9 +30,9 @@ struct FleetJSON: Encodable {
             var out = ""
             do {
                 if !opened {
-                    // "tenants" sorts after every other key: the fleet's fields, then the list.
-                    let head = try Output.text(FleetJSON(s))
-                    out = String(head.dropLast()) + (head == "{}" ? "" : ",") + "\"tenants\":["
+                    // "tenants" sorts after every other key (and taken_at is always there): the
+                    // fleet's fields, then the list.
+                    out = String(try Output.text(FleetJSON(s)).dropLast()) + ",\"tenants\":["
                 }
                 for (i, t) in s.tenants.enumerated() {
                     if opened || i > 0 { out += "," }

@@ -12,7 +12,7 @@ enum Fleet {
         return TenantState(id: try TenantID(id),
                            meta: .ok(TenantMeta(name: name ?? id.uppercased(), tier: .ok(.smb), status: .ok(.active), realm: "smb", group: "/tenants/\(id)", createdAt: 0)),
                            routes: [RouteReading(route: try Route("chat"), state: .ok(WindowState(policy: policy, count: requests, throttles: throttles, now: now)))],
-                           throttles: throttles, budget: budget.map { .ok(BudgetState($0, now: now)) }, keys: counts)
+                           throttles: throttles, budget: budget.map { .ok(BudgetState($0, now: now)) }, keys: counts, readAt: now)
     }
 
     static func snapshot(_ tenants: [TenantState], at: Double = 120) -> FleetSnapshot {

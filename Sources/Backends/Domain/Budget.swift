@@ -52,7 +52,8 @@ public struct BudgetState: Equatable, Sendable {
     }
 
     /// Seconds until the period resets: the start of the next UTC month.
-    public var resetIn: Double { Double(budget.month.next.start) - now }
+    public var resetIn: Double { resetIn(at: now) }
+    public func resetIn(at instant: Double) -> Double { Double(budget.month.next.start) - instant }
 
     /// Average burn over the period so far, tokens per second. `nil` before the period started.
     public var burnRate: Double? {

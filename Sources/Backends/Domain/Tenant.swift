@@ -59,29 +59,100 @@ public struct RouteReading: Equatable, Sendable {
 }
 
 /// One tenant at one instant: everything the overview and the detail screen show.
+///
+/// A value, stored behind one reference and copied on write: a fleet's arrays of states are
+/// copied, merged and dropped every refresh, and a copy then costs one retain instead of one per
+/// string and array inside.
 public struct TenantState: Equatable, Sendable {
-    public let id: TenantID
-    public var meta: Reading<TenantMeta>
-    public var routes: [RouteReading]
-    public var throttles: [Throttle]
-    /// `nil` when the tenant has no budget for the current month.
-    public var budget: Reading<BudgetState>?
-    public var keys: KeyCounts
-    /// Key ids, key hashes or route names that broke the contract: skipped, and counted here.
-    public var skippedEntries: Int
-    /// Sessions and cache entries, from the last complete count; `nil` until one completed.
-    public var keyspace: KeyspaceCounts?
+    /// Mutated only while uniquely referenced (`update`), so sharing it across threads is safe.
+    private final class Storage: @unchecked Sendable {
+        let id: TenantID
+        var meta: Reading<TenantMeta>
+        var routes: [RouteReading]
+        var throttles: [Throttle]
+        var budget: Reading<BudgetState>?
+        var keys: KeyCounts
+        var skippedEntries: Int
+        var keyspace: KeyspaceCounts?
+        let readAt: Double
+
+        init(id: TenantID, meta: Reading<TenantMeta>, routes: [RouteReading], throttles: [Throttle], budget: Reading<BudgetState>?,
+             keys: KeyCounts, skippedEntries: Int, keyspace: KeyspaceCounts?, readAt: Double) {
+            self.id = id
+            self.meta = meta
+            self.routes = routes
+            self.throttles = throttles
+            self.budget = budget
+            self.keys = keys
+            self.skippedEntries = skippedEntries
+            self.keyspace = keyspace
+            self.readAt = readAt
+        }
+
+        func copy() -> Storage {
+            Storage(id: id, meta: meta, routes: routes, throttles: throttles, budget: budget, keys: keys, skippedEntries: skippedEntries,
+                    keyspace: keyspace, readAt: readAt)
+        }
+    }
+    private var storage: Storage
 
     public init(id: TenantID, meta: Reading<TenantMeta>, routes: [RouteReading], throttles: [Throttle],
-                budget: Reading<BudgetState>?, keys: KeyCounts, skippedEntries: Int = 0, keyspace: KeyspaceCounts? = nil) {
-        self.id = id
-        self.meta = meta
-        self.routes = routes
-        self.throttles = throttles
-        self.budget = budget
-        self.keys = keys
-        self.skippedEntries = skippedEntries
-        self.keyspace = keyspace
+                budget: Reading<BudgetState>?, keys: KeyCounts, skippedEntries: Int = 0, keyspace: KeyspaceCounts? = nil, readAt: Double) {
+        storage = Storage(id: id, meta: meta, routes: routes, throttles: throttles, budget: budget, keys: keys, skippedEntries: skippedEntries,
+                          keyspace: keyspace, readAt: readAt)
+    }
+
+    private mutating func update(_ change: (Storage) -> Void) {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        change(storage)
+    }
+
+    public var id: TenantID { storage.id }
+    public var meta: Reading<TenantMeta> {
+        get { storage.meta }
+        set { update { $0.meta = newValue } }
+    }
+    public var routes: [RouteReading] {
+        get { storage.routes }
+        set { update { $0.routes = newValue } }
+    }
+    public var throttles: [Throttle] {
+        get { storage.throttles }
+        set { update { $0.throttles = newValue } }
+    }
+    /// `nil` when the tenant has no budget for the current month.
+    public var budget: Reading<BudgetState>? {
+        get { storage.budget }
+        set { update { $0.budget = newValue } }
+    }
+    public var keys: KeyCounts {
+        get { storage.keys }
+        set { update { $0.keys = newValue } }
+    }
+    /// Key ids, key hashes or route names that broke the contract: skipped, and counted here.
+    public var skippedEntries: Int {
+        get { storage.skippedEntries }
+        set { update { $0.skippedEntries = newValue } }
+    }
+    /// Sessions and cache entries, from the last complete count; `nil` until one completed.
+    public var keyspace: KeyspaceCounts? {
+        get { storage.keyspace }
+        set { update { $0.keyspace = newValue } }
+    }
+    /// When the counters, budget and throttles were read. A source that serves a state again,
+    /// unchanged, keeps this: two states of a tenant with the same `readAt` are one reading.
+    public var readAt: Double { storage.readAt }
+
+    /// Whether `other` is this very reading, served again: the same stored value (a check of one
+    /// reference), or the same tenant read at the same instant.
+    public func isSameReading(as other: TenantState) -> Bool {
+        storage === other.storage || (readAt == other.readAt && id == other.id)
+    }
+
+    public static func == (a: TenantState, b: TenantState) -> Bool {
+        a.storage === b.storage
+            || (a.id == b.id && a.meta == b.meta && a.routes == b.routes && a.throttles == b.throttles && a.budget == b.budget && a.keys == b.keys
+                && a.skippedEntries == b.skippedEntries && a.keyspace == b.keyspace && a.readAt == b.readAt)
     }
 
     /// Requests across all routes in their current windows (routes with readable counters).

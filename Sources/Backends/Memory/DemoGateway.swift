@@ -205,7 +205,7 @@ public final class DemoGateway: FleetReading, TenantReading, AuditReading, Usage
         var counts = KeyCounts()
         for k in keys(of: t, o) { counts.add(k, now: now) }
         return TenantState(id: t.id, meta: .ok(t.meta), routes: routes, throttles: throttles, budget: budget, keys: counts,
-                           keyspace: keyspace(of: t, now: now))
+                           keyspace: keyspace(of: t, now: now), readAt: now)
     }
 }
 

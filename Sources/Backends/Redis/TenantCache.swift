@@ -24,14 +24,12 @@ extension RedisGateway {
 
         func keep(_ readings: ThrottleReadings, epoch: Int) { knownThrottles.withLock { $0 = (readings, epoch) } }
 
-        /// The state last read in `epoch`, seen at `now`, while it holds.
+        /// The state last read in `epoch`, while it holds at `now`: the same reading, with its
+        /// `readAt` and the instant its windows and budget were seen at (`holds` ends it before
+        /// anything they derive changes, but for the resets: the overview derives the budget's
+        /// reset from its own clock, and shows no window's reset).
         func state(epoch: Int, at now: Double) -> TenantState? {
-            guard var s = last.withLock({ l in l.flatMap { $0.epoch == epoch && now < $0.until ? $0.state : nil } }) else { return nil }
-            // The budget's reset, which the overview shows, is derived again. A window's reading
-            // keeps the instant it was read at: the same window, as `holds` ends the state at
-            // its end (nothing on the overview shows a window's reset).
-            s.budget = s.budget.map { b in b.map { BudgetState($0.budget, now: now) } }
-            return s
+            last.withLock { l in l.flatMap { $0.epoch == epoch && now < $0.until ? $0.state : nil } }
         }
 
         func keep(_ state: TenantState, epoch: Int, until: Double) { last.withLock { $0 = (state, epoch, until) } }

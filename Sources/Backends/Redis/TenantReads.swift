@@ -237,6 +237,6 @@ extension RedisGateway {
         var keys = KeyCounts()
         for k in cold.keys { keys.add(stored: k.stored, expiresAt: k.expiresAt, graceUntil: k.graceUntil, now: now) }
         return TenantState(id: t, meta: cold.meta, routes: routes, throttles: live, budget: budget, keys: keys, skippedEntries: cold.skipped,
-                           keyspace: keyspace)
+                           keyspace: keyspace, readAt: now)
     }
 }

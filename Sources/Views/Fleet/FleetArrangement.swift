@@ -39,7 +39,8 @@ public struct FleetArrangement: Sendable {
         for i in 0..<digest.count where spec.filter?.matches(digest.tenants[i]) ?? true { order.append(Int32(i)) }
         let desc = spec.descending
         if !spec.sort.sortsAsText {
-            let keys = (0..<digest.count).map { spec.sort.number(digest.row($0), now: now) ?? 0 }
+            let keys = spec.sort == .requests ? digest.summaries.map { Double($0.requests) }   // summed once per reading
+                : (0..<digest.count).map { spec.sort.number(digest.tenants[$0], digest.rates[$0], now: now) ?? 0 }
             order.sort { a, b in
                 let x = keys[Int(a)], y = keys[Int(b)]
                 return x == y ? a < b : (desc ? x > y : x < y)

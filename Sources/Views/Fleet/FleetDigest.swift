@@ -16,6 +16,8 @@ public final class FleetDigest: Sendable {
     public let keyspaceAsOf: Double?
     public let keyspaceProblem: String?
     public let indexProblem: String?
+    /// `summaries[i]` belongs to `tenants[i]`: kept for the next digest.
+    let summaries: [Summary]
 
     public init(_ snapshot: FleetSnapshot, previous: FleetDigest?) {
         var tenants = snapshot.tenants
@@ -32,37 +34,64 @@ public final class FleetDigest: Sendable {
         keyspaceProblem = snapshot.keyspaceProblem
         indexProblem = snapshot.indexProblem
 
+        // Per tenant, what the totals and the rank need. A tenant whose reading was served again
+        // (a quiet one: the same `readAt`) keeps its summary and has not moved; the others are
+        // summed from their routes and their rates come from counter deltas. Previous readings
+        // are found by merge-join on the id order both digests share; states are read in place
+        // (buffer pointers), never copied.
+        var summaries = [Summary](repeating: Summary(), count: tenants.count)
+        var rates = [TenantRates](repeating: TenantRates(), count: tenants.count)
+        var req = 0.0, denied = 0.0
+        let before = previous.flatMap { $0.takenAt < snapshot.takenAt ? $0 : nil }
+        let earlier = before?.tenants ?? []
+        let earlierSummaries = before?.summaries ?? []
+        tenants.withUnsafeBufferPointer { now in
+            earlier.withUnsafeBufferPointer { then in
+                var j = 0
+                for i in 0..<now.count {
+                    // Most tenants, most refreshes: the next earlier state is this one, served again.
+                    var seen = j < then.count && now[i].isSameReading(as: then[j])
+                    if !seen {
+                        let id = now[i].id
+                        while j < then.count && then[j].id < id { j += 1 }
+                        seen = j < then.count && then[j].id == id
+                    }
+                    if seen && then[j].isSameReading(as: now[i]) {
+                        summaries[i] = earlierSummaries[j]
+                        rates[i].requestsPerSecond = 0
+                        rates[i].deniedPerSecond = 0
+                        rates[i].tokensPerSecond = earlierSummaries[j].budgeted ? 0 : nil
+                        j += 1
+                        continue
+                    }
+                    summaries[i] = Summary(now[i])
+                    guard seen, let before else { continue }
+                    let d = TenantRates.delta(from: then[j], at: before.takenAt, to: now[i], at: snapshot.takenAt)
+                    rates[i].requestsPerSecond = d.requests
+                    rates[i].deniedPerSecond = d.denied
+                    rates[i].tokensPerSecond = d.tokens
+                    req += d.requests
+                    denied += d.denied
+                }
+            }
+        }
         var totals = FleetTotals()
         totals.tenants = tenants.count
-        let requests = tenants.map(\.requests)   // summed over the routes once, not in every comparison
-        for (t, r) in zip(tenants, requests) { totals.add(t, requests: r) }
-        var rates = [TenantRates](repeating: TenantRates(), count: tenants.count)
-        // Previous readings by merge-join on the id order both digests share.
-        if let previous, previous.takenAt < snapshot.takenAt {
-            var j = 0
-            var req = 0.0, denied = 0.0
-            for (i, t) in tenants.enumerated() {
-                while j < previous.tenants.count && previous.tenants[j].id < t.id { j += 1 }
-                guard j < previous.tenants.count, previous.tenants[j].id == t.id else { continue }
-                let d = TenantRates.delta(from: previous.tenants[j], at: previous.takenAt, to: t, at: snapshot.takenAt)
-                rates[i].requestsPerSecond = d.requests
-                rates[i].deniedPerSecond = d.denied
-                rates[i].tokensPerSecond = d.tokens
-                req += d.requests
-                denied += d.denied
-            }
+        for s in summaries { totals.add(s) }
+        if before != nil {
             totals.requestsPerSecond = req
             totals.deniedPerSecond = denied
         }
         // Share of the fleet's requests in the current windows, and the rank by it.
         let all = max(1, totals.requests)
         var byRequests = Array(tenants.indices)
-        byRequests.sort { requests[$0] != requests[$1] ? requests[$0] > requests[$1] : $0 < $1 }
+        byRequests.sort { summaries[$0].requests != summaries[$1].requests ? summaries[$0].requests > summaries[$1].requests : $0 < $1 }
         for (rank, i) in byRequests.enumerated() {
-            rates[i].share = Double(requests[i]) / Double(all)
+            rates[i].share = Double(summaries[i].requests) / Double(all)
             rates[i].rank = Int32(rank + 1)
         }
         self.rates = rates
+        self.summaries = summaries
         self.totals = totals
     }
 
@@ -123,15 +152,39 @@ public struct FleetTotals: Sendable, Equatable {
 
     public static let nearShare = 0.8
 
-    mutating func add(_ t: TenantState, requests r: Int) {
-        requests += r
-        if t.denied > 0 { denying += 1 }
-        let budget = t.budget?.value
-        if (t.hottest?.state.utilisation ?? 0) >= Self.nearShare || (budget?.percentUsed ?? 0) >= Self.nearShare * 100 { nearLimit += 1 }
-        if budget?.level == .exhausted { outOfBudget += 1 }
-        if !t.throttles.isEmpty { throttled += 1 }
-        expiringKeys += t.keys.expiringSoon
-        if t.hasProblems { problems += 1 }
+    mutating func add(_ s: FleetDigest.Summary) {
+        requests += s.requests
+        if s.denying { denying += 1 }
+        if s.nearLimit { nearLimit += 1 }
+        if s.outOfBudget { outOfBudget += 1 }
+        if s.throttled { throttled += 1 }
+        expiringKeys += s.expiringKeys
+        if s.problems { problems += 1 }
+    }
+}
+
+extension FleetDigest {
+    /// What one tenant adds to the totals and the rank: derived once per reading.
+    struct Summary: Sendable {
+        var requests = 0
+        var expiringKeys = 0
+        var denying = false, nearLimit = false, outOfBudget = false, throttled = false, problems = false
+        /// A budget of the month was read.
+        var budgeted = false
+
+        init() {}
+
+        init(_ t: TenantState) {
+            requests = t.requests
+            denying = t.denied > 0
+            let budget = t.budget?.value
+            budgeted = budget != nil
+            nearLimit = (t.hottest?.state.utilisation ?? 0) >= FleetTotals.nearShare || (budget?.percentUsed ?? 0) >= FleetTotals.nearShare * 100
+            outOfBudget = budget?.level == .exhausted
+            throttled = !t.throttles.isEmpty
+            expiringKeys = t.keys.expiringSoon
+            problems = t.hasProblems
+        }
     }
 }
 

@@ -136,7 +136,7 @@ public enum TenantColumn: String, CaseIterable, Sendable {
             return row.rates.tokensPerSecond.map { (Format.rate($0), .normal) } ?? ("-", .dim)
         case .reset:
             guard let b = t.budget?.value else { return ("-", .dim) }
-            return (Format.duration(b.resetIn), .dim)
+            return (Format.duration(b.resetIn(at: now)), .dim)   // a kept state was read earlier
         case .sessions:
             guard let k = t.keyspace else { return ("-", .dim) }   // not counted yet
             return (Format.count(k.sessions), .normal)
@@ -163,21 +163,20 @@ public enum TenantColumn: String, CaseIterable, Sendable {
     var sortsAsText: Bool { self == .tenant || self == .tier || self == .status || self == .hottest }
 
     /// The sort key of a numeric column (`nil` for the text columns); missing values sort lowest.
-    func number(_ row: FleetRow, now: Double) -> Double? {
-        let t = row.tenant
+    func number(_ t: TenantState, _ rates: TenantRates, now: Double) -> Double? {
         switch self {
         case .tenant, .tier, .status, .hottest: return nil
-        case .rank: return Double(row.rates.rank)
+        case .rank: return Double(rates.rank)
         case .requests: return Double(t.requests)
-        case .rate: return row.rates.requestsPerSecond ?? -1
-        case .share: return row.rates.share
+        case .rate: return rates.requestsPerSecond ?? -1
+        case .share: return rates.share
         case .load: return t.hottest?.state.utilisation ?? -1
         case .throttle: return Self.throttleLeft(t, now: now) ?? -1
         case .denied: return Double(t.denied)
-        case .deniedRate: return row.rates.deniedPerSecond ?? -1
+        case .deniedRate: return rates.deniedPerSecond ?? -1
         case .budget: return t.budget?.value?.percentUsed ?? -1
-        case .burn: return row.rates.tokensPerSecond ?? -1
-        case .reset: return t.budget?.value?.resetIn ?? .infinity
+        case .burn: return rates.tokensPerSecond ?? -1
+        case .reset: return t.budget?.value?.resetIn(at: now) ?? .infinity
         case .sessions: return Double(t.keyspace?.sessions ?? -1)
         case .cache: return Double(t.keyspace?.cacheEntries ?? -1)
         case .active: return Double(t.keys[.active])

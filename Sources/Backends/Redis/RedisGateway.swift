@@ -10,7 +10,8 @@ import Synchronization
 ///   read with key tracking (`KeyTracking.swift`) and read again only for the tenants whose
 ///   throttle keys the server announces as changed (one EXISTS, then the throttles themselves
 ///   in a second round trip for those that have any), or for all of them when it cannot tell;
-/// - cold, once every `coldInterval` seconds per tenant at a phase of its own: meta, limit
+/// - cold, once every `coldInterval` seconds per tenant at a phase of its own (four times that
+///   while tracking announces their changes, so the re-read is only a guard): meta, limit
 ///   policies and key metadata, which operators change rarely. They ride in the same two
 ///   pipelines; only tenants seen for the first time are read in full (`TenantCache.swift`);
 /// - one SCAN step of the session and cache counts (`KeyspaceCounter.swift`).
@@ -20,6 +21,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     let redis: any RedisCommands
     private let clock: any Clock
     let coldInterval: Double
+    static let trackedColdFactor = 4.0
     let cache = Mutex(Cache())
     let keyspace = KeyspaceCounter()
     static let scanCacheSeconds = 60.0
@@ -39,6 +41,9 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         /// Bumped whenever tracking cannot say what changed: throttles read in an older epoch
         /// are read again.
         var trackingEpoch = 0
+        /// Whether the last refresh heard what changed (tracking works): cold reads then come
+        /// `trackedColdFactor` times less often.
+        var tracking = false
         /// When the session and cache counts in the kept states were completed.
         var keyspaceAt: Double?
     }
@@ -59,6 +64,9 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     }
 
     public var label: String { redis.label }
+
+    /// How long a cold read holds: changes to the cold keys are announced while tracking works.
+    var coldReadInterval: Double { cache.withLock { $0.tracking } ? coldInterval * Self.trackedColdFactor : coldInterval }
 
     // MARK: FleetReading
 
@@ -164,8 +172,11 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         let changes = (try? await redis.changedKeys()) ?? .unknown
         return cache.withLock { c in
             switch changes {
-            case .unknown: c.trackingEpoch += 1
+            case .unknown:
+                c.trackingEpoch += 1
+                c.tracking = false
             case .keys(let keys):
+                c.tracking = true
                 for k in keys { if let (t, kind) = KeySchema.announced(k) { c.cold[t]?.forget(kind) } }
             }
             return c.trackingEpoch

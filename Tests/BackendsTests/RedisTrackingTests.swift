@@ -33,6 +33,14 @@ struct RedisTrackingTests {
             }
         }
 
+        /// How many cold reads (`HGETALL {T}:meta`) were sent since the last call.
+        func metaReads() -> Int {
+            sent.withLock { s in
+                defer { s = [] }
+                return s.filter { $0[0] == "HGETALL" && $0[1].hasSuffix("}:meta") }.count
+            }
+        }
+
         /// The tenants whose keys were read since the last call, by the `{T}` or `rl:{T}:` in the key.
         func tenantsRead() -> Set<String> {
             sent.withLock { s in
@@ -116,6 +124,48 @@ struct RedisTrackingTests {
         let fleet = try await gw.fleet()
         #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4)
         #expect(try Self.tenant(fleet, "globex").throttles.map(\.route.rawValue) == ["_all", "chat.completions"])
+        withExtendedLifetime(server) {}
+    }
+
+    /// Forwards reads and never hears what changed, as a client without tracking.
+    final class Deaf: RedisCommands {
+        let inner: Recording
+        init(_ inner: Recording) { self.inner = inner }
+        var label: String { inner.label }
+        func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
+            try await inner.pipeline(commands, decode: decode)
+        }
+        func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage {
+            try await inner.scan(from: cursor, matching: pattern, count: count)
+        }
+    }
+
+    /// While tracking announces changes to the cold keys, their re-read is a guard and comes four
+    /// times less often; without tracking it comes every cold interval.
+    @Test func coldDataIsReadAgainLessOftenWhileTrackingWorks() async throws {
+        let server = try PrivateRedis()
+        try server.start()
+        let admin = RedisClient(server.url)
+        let now = Int64(SystemClock().now())
+        _ = try await PrivateRedis.eventually { try await admin.pipeline(ContractSeed.standard(now: now).commands) }
+        func metaReads(tracked: Bool) async throws -> (reads: Int, tenants: Int) {
+            let recording = Recording(RedisClient(server.url))
+            let hands = Hands(Double(now))
+            let gw = RedisGateway(redis: tracked ? recording : Deaf(recording), clock: hands, coldInterval: 100)
+            var tenants = 0
+            for _ in 0..<3 { tenants = try await gw.fleet().tenants.count }   // the first read, tracking starts, tracking heard
+            _ = recording.metaReads()
+            for _ in 0..<16 {   // 800 s in steps of 50 s
+                hands.instant.withLock { $0 += 50 }
+                _ = try await gw.fleet()
+            }
+            return (recording.metaReads(), tenants)
+        }
+        let tracked = try await metaReads(tracked: true), deaf = try await metaReads(tracked: false)
+        // Per tenant in 800 s: 8 re-reads at 100 s, 2 or 3 at 400 s.
+        #expect(deaf.tenants >= 3 && deaf.tenants == tracked.tenants)
+        #expect(deaf.reads >= deaf.tenants * 7, "without tracking: every 100 s (\(deaf.reads) meta reads)")
+        #expect(tracked.reads <= tracked.tenants * 3, "with tracking: every 400 s (\(tracked.reads) meta reads)")
         withExtendedLifetime(server) {}
     }
 

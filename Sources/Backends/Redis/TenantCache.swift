@@ -15,14 +15,7 @@ extension RedisGateway {
         /// A change to a cold key (meta, limits, key index or a key) was announced.
         private let coldChanged = Mutex(false)
 
-        /// `rl:{T}:{route}:` per policy, and the month's budget read: built once, not per refresh.
-        private let counterPrefixes: [String]
-        private let budgetRead = Mutex<(month: YearMonth, command: RedisCommand)?>(nil)
-
-        init(_ value: Cold) {
-            self.value = value
-            counterPrefixes = value.policies.map { KeySchema.counterPrefix(value.tenant, $0.0) }
-        }
+        init(_ value: Cold) { self.value = value }
 
         /// The throttles read in `epoch`, unless a change to one of them was announced since.
         func throttles(epoch: Int) -> ThrottleReadings? {
@@ -57,15 +50,9 @@ extension RedisGateway {
         /// `MGET` of the current windows' counters (`nil` when the tenant has no policies) and
         /// `HMGET` of the month's budget.
         func hotCommands(at now: Double, month: YearMonth) -> (mget: RedisCommand?, budget: RedisCommand) {
-            let mget = value.policies.isEmpty ? nil
-                : RedisCommand(["MGET"] + value.policies.indices.map { counterPrefixes[$0] + String(value.policies[$0].1.windowStart(at: now)) })
-            let budget = budgetRead.withLock { read in
-                if let read, read.month == month { return read.command }
-                let command = RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields)
-                read = (month, command)
-                return command
-            }
-            return (mget, budget)
+            let mget = ["MGET"] + value.policies.map { KeySchema.counter(value.tenant, $0.0, windowStart: $0.1.windowStart(at: now)) }
+            return (value.policies.isEmpty ? nil : RedisCommand(mget),
+                    RedisCommand(["HMGET", KeySchema.budget(value.tenant, month: month)] + RedisGateway.budgetFields))
         }
 
         /// `HMGET` of each throttle: the policies' routes, then `_all`.

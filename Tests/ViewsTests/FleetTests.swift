@@ -50,6 +50,28 @@ enum Fleet {
         #expect(first.rates[0].requestsPerSecond == nil, "no earlier reading, no rate")
     }
 
+    @Test func aReadingServedAgainHasNotMovedAndKeepsItsShareOfTheTotals() throws {
+        let month = YearMonth(containing: 130)
+        // acme and initech are read at 130 and served again at 140 (a quiet tenant's kept state);
+        // globex is read again at 140. initech's served state has its session counts completed
+        // since (a copy with the same readAt): still the same reading.
+        let acme = try Fleet.tenant("acme", requests: 100, now: 130, budget: Budget(month: month, limit: 100, used: 90))
+        let initech = try Fleet.tenant("initech", requests: 1_200, now: 130)
+        var recounted = initech
+        recounted.keyspace = KeyspaceCounts(sessions: 3, cacheEntries: 4)
+        let first = FleetDigest(Fleet.snapshot([acme, try Fleet.tenant("globex", requests: 10, now: 130), initech], at: 130), previous: nil)
+        let second = FleetDigest(Fleet.snapshot([acme, try Fleet.tenant("globex", requests: 60, now: 140), recounted], at: 140), previous: first)
+        #expect(second.rates[0].requestsPerSecond == 0 && second.rates[0].deniedPerSecond == 0)
+        #expect(second.rates[0].tokensPerSecond == 0, "a budget was read: it burned nothing")
+        #expect(second.rates[1].requestsPerSecond == 5, "globex moved: its rate is its counter's delta")
+        #expect(second.rates[2].requestsPerSecond == 0 && second.rates[2].tokensPerSecond == nil, "no budget, no burn")
+        #expect(second.tenants[2].keyspace?.sessions == 3, "the served state is the one shown")
+        #expect(second.totals.requestsPerSecond == 5)
+        #expect(second.totals.requests == 1_360)
+        #expect(second.totals.nearLimit == 2 && second.totals.denying == 1, "acme at 90% of its budget, initech over its limit")
+        #expect(second.rates.map(\.rank) == [2, 3, 1])
+    }
+
     @Test func aRolledWindowCountsFromItsStart() throws {
         let before = try Fleet.digest([("acme", 900)], at: 175)
         // 180 starts a new window: 60 requests in the 10 s since it began.

@@ -125,7 +125,8 @@ struct SSHTests {
         u.keys(":")
         u.keys("tenant sim-0001", literal: true)
         u.keys("Enter")
-        _ = try await u.waitFor("the tenant") { $0.contains("tenant sim-0001 ‹") }
+        // The throttle is offered once the tenant has been read (its routes are on screen).
+        _ = try await u.waitFor("the tenant, read") { $0.contains("tenant sim-0001 ‹") && $0.contains("chat.completions") }
         u.keys("t")
         _ = try await u.waitFor("the throttle dialog") { $0.lowercased().contains("throttle") && $0.lowercased().contains("reason") }
         u.keys("Tab")

@@ -176,9 +176,9 @@ final class CountingRedis: RedisCommands, @unchecked Sendable {
         calls += 1
         return try await inner.scan(from: cursor, matching: pattern, count: count)
     }
-    func changedKeys() async throws(BackendError) -> KeyChanges {   // a PING on the watching connection
+    func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges {   // a PING on the watching connection
         calls += 1
-        return try await inner.changedKeys()
+        return try await inner.changedKeys(scope)
     }
 }
 

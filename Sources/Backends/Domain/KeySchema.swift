@@ -50,6 +50,10 @@ public enum KeySchema {
         case cold
     }
 
+    /// The prefixes of every key `announced` knows, for key tracking by prefix: counters, and
+    /// every key with a tenant's hash tag (sessions and cache entries too, which it ignores).
+    public static let trackedPrefixes = ["rl:", "{"]
+
     /// The tenant of an announced key, and what the change means; `nil` for a key of no tenant,
     /// another of its keys (sessions, cache entries), or a tenant part that breaks the pattern.
     public static func announced(_ key: String) -> (tenant: TenantID, kind: Announced)? {

@@ -1,20 +1,28 @@
 /// Server-assisted key tracking (Redis 6+ `CLIENT TRACKING`), so a refresh need not poll keys that
-/// rarely change. The reading connection tracks in the default mode: the keys of every command it
-/// reads with are remembered by the server (a per-command opt-in would cost a `CLIENT CACHING yes`
-/// before each of a refresh's reads, all of which want tracking), which then announces every change to them
-/// (a write, a deletion, an expiry) once, on a second connection subscribed to
-/// `__redis__:invalidate` (the RESP2 way: Debian's hiredis 0.14 has no RESP3).
-///
-/// A missing key read with tracking is remembered too, so a tracked `EXISTS` of keys that do not
-/// exist yet is told when one is created.
+/// rarely change. The server announces each change (a write, a deletion, an expiry) on a second
+/// connection subscribed to `__redis__:invalidate` (the RESP2 way: Debian's hiredis 0.14 has no
+/// RESP3). Which changes, `TrackingScope` says.
+
+/// What the server announces changes of.
+public enum TrackingScope: Sendable, Equatable {
+    /// The keys the connection read (the default mode). The server remembers each key read until it
+    /// changes, missing keys too, so that a read of a key that does not exist yet is told when it is
+    /// created. A key read and never written stays in the server's table for good: this suits a
+    /// reader of a fixed set of keys, not one of keys that name a time window.
+    case keysRead
+    /// Every key that starts with one of these prefixes, read or not (`BCAST`). The server keeps
+    /// nothing per key; each write it serves is checked against the prefixes of every such client,
+    /// and changes are announced at most once per turn of its event loop. Keep the prefixes few.
+    case prefixes([String])
+}
 
 /// What changed since the last `changedKeys()`.
 public enum KeyChanges: Sendable, Equatable {
     /// Anything may have changed: tracking just started, was lost (a reconnection, an overflow of
     /// the server's buffer), the database was flushed, or the client does not track at all.
     case unknown
-    /// Of the keys read with tracking, these changed; each is announced once, and is tracked
-    /// again only when read again with tracking.
+    /// Of the keys in the tracking scope, these changed. A key read in the default mode is
+    /// announced once, and tracked again only when read again.
     case keys([String])
 }
 
@@ -61,12 +69,13 @@ final class InvalidationWatcher {
 }
 
 extension RedisConnection {
-    /// Turns tracking on for every key the connection reads, invalidations going to `watcher` (off first: a watcher
-    /// that replaces a lost one starts from nothing tracked).
-    func track(to watcher: InvalidationWatcher) throws(BackendError) {
-        let replies = try pipeline([RedisCommand(["CLIENT", "TRACKING", "off"]),
-                                    RedisCommand(["CLIENT", "TRACKING", "on", "REDIRECT", String(watcher.clientID)])])
+    /// Turns tracking of `scope` on, invalidations going to `watcher` (off first: a watcher that
+    /// replaces a lost one starts from nothing tracked).
+    func track(_ scope: TrackingScope, to watcher: InvalidationWatcher) throws(BackendError) {
+        var on = ["CLIENT", "TRACKING", "on", "REDIRECT", String(watcher.clientID)]
+        if case .prefixes(let prefixes) = scope { on += ["BCAST"] + prefixes.flatMap { ["PREFIX", $0] } }
+        let replies = try pipeline([RedisCommand(["CLIENT", "TRACKING", "off"]), RedisCommand(on)])
         if let e = replies.lazy.compactMap(\.errorMessage).first { throw .failed("redis \(address): CLIENT TRACKING: \(SafeText.clean(e))") }
-        tracksKeys = true
+        tracked = scope
     }
 }

@@ -10,10 +10,10 @@ public protocol RedisCommands: Sendable {
     /// One SCAN step from `cursor` (on one node of a cluster): the keys it found and where the
     /// next step starts, `nil` once every (master) node has been walked.
     func scan(from cursor: ScanCursor, matching pattern: String, count: Int) async throws(BackendError) -> ScanPage
-    /// The keys read with `RedisCommand.tracked` that changed since the last call
-    /// (`KeyTracking.swift`). The first call starts tracking and answers `.unknown`, as does a
-    /// client that cannot track. A call takes what it answers: one reader per client may ask.
-    func changedKeys() async throws(BackendError) -> KeyChanges
+    /// The keys in `scope` that changed since the last call (`KeyTracking.swift`). The first call
+    /// starts tracking and answers `.unknown`, as does a call with another scope than the last
+    /// and a client that cannot track. A call takes what it answers: one reader per client may ask.
+    func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges
     /// Where it points, with the password redacted.
     var label: String { get }
 }
@@ -32,7 +32,7 @@ public struct ScanPage: Sendable {
 
 extension RedisCommands {
     /// Tracking is an optimisation: a client without it answers that anything may have changed.
-    public func changedKeys() async throws(BackendError) -> KeyChanges { .unknown }
+    public func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges { .unknown }
 
     /// Every key matching `pattern`, by a whole SCAN walk.
     public func scanKeys(matching pattern: String) async throws(BackendError) -> [String] {
@@ -133,24 +133,24 @@ public final class RedisClient: RedisCommands, @unchecked Sendable {
         return ScanPage(keys: batch.compactMap(\.string), next: next == "0" ? nil : ScanCursor(node: cursor.node, cursor: next))
     }
 
-    public func changedKeys() async throws(BackendError) -> KeyChanges {
-        try await onQueue { self.drainOrStartTracking() }
+    public func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges {
+        try await onQueue { self.drainOrStartTracking(scope) }
     }
 
     /// On `queue` only. A client that has not connected yet connects now, so tracking starts on
     /// every master of a cluster at once, before anything is read from it.
-    private func drainOrStartTracking() -> KeyChanges {
+    private func drainOrStartTracking(_ scope: TrackingScope) -> KeyChanges {
         if connection == nil { _ = try? withConnection { _ in } }
         guard let connection, !connection.isBroken else { return .unknown }
-        if let watcher, connection.tracksKeys {
+        if let watcher, connection.tracked == scope {
             if let changes = try? watcher.drain() { return changes }
-            connection.tracksKeys = false   // invalidations may have been lost: track anew
+            connection.tracked = nil   // invalidations may have been lost: track anew
         }
         watcher = nil
         if trackingRefused { return .unknown }
         do throws(BackendError) {
             let w = try InvalidationWatcher(try RedisConnection(url, host: host, port: port, timeouts: timeouts))
-            try connection.track(to: w)
+            try connection.track(scope, to: w)
             watcher = w
         } catch {
             // Unreachable: tried again on the next call. Refused: not until the next connection.

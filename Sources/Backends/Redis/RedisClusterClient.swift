@@ -3,7 +3,7 @@ import Synchronization
 /// Redis Cluster: the slot map from `CLUSTER SLOTS`, one `RedisClient` per master, commands routed
 /// by the hash slot of their key (the contract's `{tenant}` hash tag keeps a tenant on one node),
 /// one pipeline per node run concurrently, `MOVED` (refresh the map, resend) and `ASK` (resend
-/// with `ASKING` to the named node) followed. Each node's client tracks the keys read on it
+/// with `ASKING` to the named node) followed. Each master's client tracks its own keys
 /// (`KeyTracking.swift`); a slot that moved counts as "anything may have changed".
 public final class RedisClusterClient: RedisCommands {
     private let seed: RedisURL
@@ -19,8 +19,8 @@ public final class RedisClusterClient: RedisCommands {
         var stale = true
         var moved = 0
         var asked = 0
-        /// A redirect, a new slot map or a failed node since the last `changedKeys()`: tracked keys
-        /// may now live on a node that does not track them.
+        /// A redirect, a new slot map or a failed node since the last `changedKeys()`: a key may
+        /// now live on a node that did not track it (in the default mode) or was not yet tracking.
         var slotsMoved = false
     }
 
@@ -67,8 +67,8 @@ public final class RedisClusterClient: RedisCommands {
     }
 
     /// What every master's client heard since the last call; `.unknown` when any cannot tell, or
-    /// when slots moved (a key tracked on one node may now be written on another).
-    public func changedKeys() async throws(BackendError) -> KeyChanges {
+    /// when slots moved (a key tracked on one node may have been written on another).
+    public func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges {
         // Every master's client, also of masters nothing was read from yet: tracking starts on
         // all of them at once, so a client first made later (by the SCAN walk) cannot turn a
         // steady refresh into "anything may have changed".
@@ -80,7 +80,7 @@ public final class RedisClusterClient: RedisCommands {
         var keys: [String] = []
         var unknown = moved || clients.isEmpty
         for c in clients {
-            switch try await c.changedKeys() {
+            switch try await c.changedKeys(scope) {
             case .unknown: unknown = true
             case .keys(let k): keys += k
             }
@@ -298,7 +298,7 @@ public final class RedisAuto: RedisCommands {
         try await resolve().scan(from: cursor, matching: pattern, count: count)
     }
 
-    public func changedKeys() async throws(BackendError) -> KeyChanges {
-        try await resolve().changedKeys()
+    public func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges {
+        try await resolve().changedKeys(scope)
     }
 }

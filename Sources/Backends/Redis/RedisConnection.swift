@@ -58,8 +58,8 @@ final class RedisConnection {
 
     deinit { redisFree(context) }
 
-    /// Whether the server tracks the keys this connection reads (`KeyTracking.swift`).
-    var tracksKeys = false
+    /// What the server announces changes of for this connection, when it does (`KeyTracking.swift`).
+    var tracked: TrackingScope?
 
     /// Sends every command, then reads every reply: one round trip. Each reply is handed to
     /// `decode` as hiredis parsed it, then freed. A transport failure throws `.unavailable` and

@@ -6,9 +6,11 @@ import Synchronization
 ///
 /// A refresh of the fleet (docs/redis.md):
 /// - hot, every refresh: each tenant's current-window counters (one MGET) and budget (one HMGET),
-///   one round trip per 2,000 tenants (`TenantReads.swift`). Throttles change rarely: they are
-///   read with key tracking (`KeyTracking.swift`) and read again only for the tenants whose
-///   throttle keys the server announces as changed (one EXISTS, then the throttles themselves
+///   one round trip per 2,000 tenants (`TenantReads.swift`), but for quiet tenants: the server
+///   announces every change to the contract's keys (key tracking by prefix, `KeyTracking.swift`),
+///   and a tenant none of whose keys changed serves its last state until a window rolls over.
+///   Throttles change rarely: they are read again only for the tenants whose throttle keys the
+///   server announces as changed (one EXISTS, then the throttles themselves
 ///   in a second round trip for those that have any), or for all of them when it cannot tell;
 /// - cold, once every `coldInterval` seconds per tenant at a phase of its own (four times that
 ///   while tracking announces their changes, so the re-read is only a guard): meta, limit
@@ -169,7 +171,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     /// Drops what is known of the tenants whose keys changed (of all of them when tracking cannot
     /// tell), and returns the epoch this refresh's readings belong to.
     private func noteChanges() async -> Int {
-        let changes = (try? await redis.changedKeys()) ?? .unknown
+        let changes = (try? await redis.changedKeys(.prefixes(KeySchema.trackedPrefixes))) ?? .unknown
         return cache.withLock { c in
             switch changes {
             case .unknown:

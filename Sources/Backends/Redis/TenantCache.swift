@@ -6,10 +6,10 @@ extension RedisGateway {
     /// Shares one tenant's cold data between refreshes without copying it.
     final class ColdBox: Sendable {
         let value: Cold
-        /// The tenant's throttles as last read with tracking, and the tracking epoch of that read
+        /// The tenant's throttles as last read while tracking, and the tracking epoch of that read
         /// (`Cache.trackingEpoch`). Not carried to a re-read box: a cold re-read checks them again.
         private let knownThrottles = Mutex<(readings: ThrottleReadings, epoch: Int)?>(nil)
-        /// The state last assembled from tracked reads, its tracking epoch, and the instant it
+        /// The state last assembled while tracking, its tracking epoch, and the instant it
         /// stops holding (a window rolls over, a throttle or a key expires, `maxAge` passes).
         private let last = Mutex<(state: TenantState, epoch: Int, until: Double)?>(nil)
         /// A change to a cold key (meta, limits, key index or a key) was announced.
@@ -60,8 +60,8 @@ extension RedisGateway {
             (value.policies.map(\.0) + [.all]).map { RedisGateway.throttleRead(value.tenant, $0) }
         }
 
-        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`, tracked: the server announces a
-        /// throttle set, changed, cleared or expired on any of them.
+        /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`: whether the tenant has any throttle
+        /// to read (the server announces one set, changed, cleared or expired).
         var throttleExists: RedisCommand { RedisGateway.throttleExists(value.tenant, value.policies.map(\.0)) }
     }
 
@@ -151,8 +151,8 @@ extension RedisGateway {
         RedisCommand(["HMGET", KeySchema.apiKey(t, k)] + keyFields)
     }
 
-    /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`, tracked
-    /// as the key reads that follow (`keyRead`): a change to any of them is announced.
+    /// What a cold read asks first: `HGETALL meta`, `HGETALL limits`, `SMEMBERS apikeys`; the key
+    /// reads follow (`keyRead`). A change to any of them is announced.
     static func coldCommands(_ t: TenantID) -> [RedisCommand] {
         [["HGETALL", KeySchema.meta(t)], ["HGETALL", KeySchema.limits(t)], ["SMEMBERS", KeySchema.apiKeys(t)]].map { RedisCommand($0) }
     }

@@ -24,7 +24,6 @@ extension RedisGateway {
         for (i, t) in ids.enumerated() {
             let (cold, ids) = parseCold(t, meta: r1[i * 4], limits: r1[i * 4 + 1], members: r1[i * 4 + 2], now: now)
             let routes = cold.policies.map(\.0)
-            // Tracks the throttle keys before they are read, so a change after this read is announced.
             second.append(Self.throttleExists(t, routes))
             for (route, policy) in cold.policies {
                 second.append(RedisCommand(["GET", KeySchema.counter(t, route, windowStart: policy.windowStart(at: now))]))
@@ -44,7 +43,7 @@ extension RedisGateway {
         for (i, t) in ids.enumerated() {
             var cold = colds[i]
             let from = cursor
-            let tracked = if case .integer = r2[cursor] { true } else { false }   // the EXISTS that tracks the throttles
+            let tracked = if case .integer = r2[cursor] { true } else { false }   // the throttles' EXISTS was answered
             let counterAt = cursor + 1
             let throttles = ThrottleReadings(t, cold.policies, replies: r2, at: counterAt + cold.policies.count)
             cursor = counterAt + 2 * cold.policies.count + 1
@@ -76,7 +75,7 @@ extension RedisGateway {
     /// A tenant whose cold data is `due` has it read again in the same two pipelines. The new data
     /// serves at once unless the tenant's policies changed: its counters were read by the old ones,
     /// so the new data serves from the next refresh on. Throttles known in tracking `epoch` are not
-    /// read again. Every read is tracked: each state is kept in its box, and serves the refreshes
+    /// read again. Each state is kept in its box, and serves the refreshes
     /// after this one until a change to one of its keys is announced or it stops holding (`holds`).
     func readHot(_ tenants: [(id: TenantID, box: ColdBox, due: Bool)], now: Double, keyspace counts: [TenantID: KeyspaceCounts]?,
                  epoch: Int, prefix: [RedisCommand]) async throws(BackendError) -> ([TenantState], [HotReply]) {

@@ -366,10 +366,10 @@ public final class GatewaySimulator {
         nextControl = now + 1
         var refs: [ControlRef] = []
         if all {
-            _ = try await control.changedKeys()   // starts tracking
+            _ = try await control.changedKeys(.keysRead)   // starts tracking
             refs = Array(controlKeys.values)
         } else {
-            switch try await control.changedKeys() {
+            switch try await control.changedKeys(.keysRead) {
             case .unknown: refs = Array(controlKeys.values)
             case .keys(let changed): refs = changed.compactMap { controlKeys[$0] }
             }

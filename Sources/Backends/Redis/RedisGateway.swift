@@ -8,7 +8,8 @@ import Synchronization
 /// - hot, every refresh: each tenant's current-window counters (one MGET) and budget (one HMGET),
 ///   one round trip per 2,000 tenants (`TenantReads.swift`), but for quiet tenants: the server
 ///   announces every change to the contract's keys (key tracking by prefix, `KeyTracking.swift`),
-///   and a tenant none of whose keys changed serves its last state until a window rolls over.
+///   and a tenant none of whose keys changed serves its last state, its windows rolled over
+///   unread (a counter nobody wrote does not exist: `ColdBox.state`).
 ///   Throttles change rarely: they are read again only for the tenants whose throttle keys the
 ///   server announces as changed (one EXISTS, then the throttles themselves
 ///   in a second round trip for those that have any), or for all of them when it cannot tell;
@@ -105,7 +106,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         // Right before the reads: a reconnection after this point fails the refresh instead of
         // leaving announcements unheard. The first refresh reads everything and needs none.
         let epoch = known.isEmpty ? cache.withLock { $0.trackingEpoch } : await noteChanges()
-        // A quiet tenant's state serves again: nothing it was read from changed, no window rolled over.
+        // A quiet tenant's state serves again: nothing it was read from changed.
         var kept: [TenantState] = [], read: [(id: TenantID, box: ColdBox, due: Bool)] = []
         let recount = counts?.completedAt != cache.withLock { $0.keyspaceAt }
         for (id, box) in known {

@@ -9,9 +9,9 @@ extension RedisGateway {
         /// The tenant's throttles as last read while tracking, and the tracking epoch of that read
         /// (`Cache.trackingEpoch`). Not carried to a re-read box: a cold re-read checks them again.
         private let knownThrottles = Mutex<(readings: ThrottleReadings, epoch: Int)?>(nil)
-        /// The state last assembled while tracking, its tracking epoch, and the instant it
-        /// stops holding (a window rolls over, a throttle or a key expires, `maxAge` passes).
-        private let last = Mutex<(state: TenantState, epoch: Int, until: Double)?>(nil)
+        /// The state last assembled while tracking, its tracking epoch, and when it stops holding
+        /// and when its windows next roll over (`Holding`).
+        private let last = Mutex<(state: TenantState, epoch: Int, holding: Holding)?>(nil)
         /// A change to a cold key (meta, limits, key index or a key) was announced.
         private let coldChanged = Mutex(false)
 
@@ -24,18 +24,45 @@ extension RedisGateway {
 
         func keep(_ readings: ThrottleReadings, epoch: Int) { knownThrottles.withLock { $0 = (readings, epoch) } }
 
-        /// The state last read in `epoch`, while it holds at `now`: the same reading, with its
-        /// `readAt` and the instant its windows and budget were seen at (`holds` ends it before
-        /// anything they derive changes, but for the resets: the overview derives the budget's
-        /// reset from its own clock, and shows no window's reset).
+        /// The state last read in `epoch`, while it holds at `now`. Until a window rolls over, the
+        /// same reading, with its `readAt` and the instant its windows and budget were seen at
+        /// (`holds` ends it before anything they derive changes, but for the resets: the overview
+        /// derives the budget's reset from its own clock, and shows no window's reset). Then the
+        /// reading with the windows that rolled over counted from 0: no key of the tenant was
+        /// written since it was read (tracking would have announced it), so no counter of a new
+        /// window exists yet. `nil` when it stops holding, or cannot be rolled over (a route
+        /// whose reading is bad, throttles not known).
         func state(epoch: Int, at now: Double) -> TenantState? {
-            last.withLock { l in l.flatMap { $0.epoch == epoch && now < $0.until ? $0.state : nil } }
+            last.withLock { l -> TenantState? in
+                guard let k = l, k.epoch == epoch, now < k.holding.until else { return nil }
+                if now < k.holding.rolls { return k.state }
+                guard let rolled = rolledOver(k.state, epoch: epoch, at: now) else { l = nil; return nil }
+                l = (rolled, epoch, Holding(until: k.holding.until, rolls: value.windowsEnd(at: now)))
+                return rolled
+            }
         }
 
-        func keep(_ state: TenantState, epoch: Int, until: Double) { last.withLock { $0 = (state, epoch, until) } }
+        func keep(_ state: TenantState, epoch: Int, holding: Holding) { last.withLock { $0 = (state, epoch, holding) } }
 
         /// The kept state with the session and cache counts of a completed walk.
-        func recount(_ state: TenantState) { last.withLock { l in l = l.map { (state, $0.epoch, $0.until) } } }
+        func recount(_ state: TenantState) { last.withLock { l in l = l.map { (state, $0.epoch, $0.holding) } } }
+
+        /// `state` at `now`: each route's count as read while its window lasts, 0 once it rolled over.
+        private func rolledOver(_ state: TenantState, epoch: Int, at now: Double) -> TenantState? {
+            guard let throttles = throttles(epoch: epoch) else { return nil }
+            let policies = value.policies
+            let aligned = value.badRoutes.isEmpty && state.routes.count == policies.count   // routes[j] is policies[j]
+            var counts: [Int] = []
+            counts.reserveCapacity(policies.count)
+            for (j, (route, policy)) in policies.enumerated() {
+                let reading = aligned ? state.routes[j] : state.routes.first { $0.route == route }
+                guard let reading, reading.route == route, case .ok(let w) = reading.state else { return nil }
+                counts.append(w.windowStart == policy.windowStart(at: now) ? w.count : 0)
+            }
+            return RedisGateway.assemble(value.tenant, self, throttles: throttles, budget: state.budget, keyspace: state.keyspace, now: now) { j, _, _ in
+                .ok(counts[j])
+            }
+        }
 
         /// Whether the cold data is read again at this refresh: its turn came or a change was announced.
         func coldDue(at now: Double) -> Bool { now >= value.expires || coldChanged.withLock { $0 } }
@@ -75,10 +102,9 @@ extension RedisGateway {
         var expires: Double
         let tenant: TenantID
 
-        /// The instant the first of the current windows or the month ends.
+        /// The instant the first of the current windows ends (never, without policies).
         func windowsEnd(at now: Double) -> Double {
-            let month = YearMonth(containing: Int64(now.rounded(.down)))
-            return policies.reduce(Double(month.next.start)) { end, p in min(end, Double(p.1.windowStart(at: now) + Int64(p.1.window))) }
+            policies.reduce(Double.infinity) { end, p in min(end, Double(p.1.windowStart(at: now) + Int64(p.1.window))) }
         }
 
         /// One key's `keyRead` reply; a broken one is skipped and counted.
@@ -117,14 +143,28 @@ extension RedisGateway {
         return ((now - phase) / interval).rounded(.down) * interval + phase + interval
     }
 
-    /// How long a state read with tracking holds at most when nothing announces a change to it: a
-    /// guard against an announcement lost in a way the tracking connection could not notice.
-    static let maxAge = 60.0
+    /// How long a kept state serves while nothing announces a change to it.
+    struct Holding: Sendable {
+        /// It is read again from here on.
+        var until: Double
+        /// Its windows roll over from here on (`ColdBox.state`).
+        var rolls: Double
+    }
 
-    /// Until when `state`, read at `now`, holds if no change is announced: a window of its counters
-    /// or the budget's month ends, a throttle or a key expires, a budget's raise ends, `maxAge`.
-    static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, now: Double) -> Double {
-        var until = min(cold.windowsEnd(at: now), now + maxAge)
+    /// How far the gateway's clock may run ahead of the console's. A window that starts sooner
+    /// than this after a read may have been counted in before the read: that counter's first
+    /// write could have been announced before, and the state is read again when the window rolls
+    /// over instead of rolled over.
+    static let clockSkew = 2.0
+
+    /// How long `state`, read at `now`, holds if no change is announced: until the budget's month
+    /// ends, a throttle or a key expires or a budget's raise ends; its windows roll over by
+    /// themselves. The guard against an announcement lost in a way the tracking connection could
+    /// not notice is the cold re-read, which reads the hot keys too (`coldReadInterval`).
+    static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, now: Double) -> Holding {
+        let rolls = cold.windowsEnd(at: now)
+        var until = Double(YearMonth(containing: Int64(now.rounded(.down))).next.start)
+        if rolls < now + clockSkew { until = min(until, rolls) }
         func upTo(_ t: Int64?) { if let t, Double(t) > now { until = min(until, Double(t)) } }
         for k in cold.keys {
             upTo(k.expiresAt)
@@ -134,7 +174,7 @@ extension RedisGateway {
         if case .ok(let th?) = throttles.all { upTo(th.expiresAt) }
         for r in throttles.routes { if case .ok(let th?) = r { upTo(th.expiresAt) } }
         upTo(state.budget?.value?.budget.tempExpiresAt)
-        return until
+        return Holding(until: until, rolls: rolls)
     }
 
     static func samePolicies(_ a: [(Route, LimitPolicy)], _ b: [(Route, LimitPolicy)]) -> Bool {

@@ -61,7 +61,7 @@ extension RedisGateway {
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
             if tracked, !r1[(i * 4)..<(i * 4 + 4)].contains(where: \.isNotServing), !r2[from..<cursor].contains(where: \.isNotServing) {
                 stored.keep(throttles, epoch: epoch)
-                stored.keep(state, epoch: epoch, until: Self.holds(state, cold, throttles: throttles, now: now))
+                stored.keep(state, epoch: epoch, holding: Self.holds(state, cold, throttles: throttles, now: now))
             }
             boxes.append((t, stored))
         }
@@ -155,7 +155,7 @@ extension RedisGateway {
             }
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
             let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.map { r1[$0].isNotServing } ?? false }
-            if !failed { box.keep(state, epoch: epoch, until: Self.holds(state, box.value, throttles: throttles, now: now)) }
+            if !failed { box.keep(state, epoch: epoch, holding: Self.holds(state, box.value, throttles: throttles, now: now)) }
             out.append(state)
         }
         return (out, Array(r1.prefix(prefix.count)))

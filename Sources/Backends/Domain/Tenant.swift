@@ -188,10 +188,14 @@ public struct FleetSnapshot: Equatable, Sendable {
     /// Why `gw:tenants` could not be read (a value of another type): the tenants were then found
     /// by SCAN, and this says so.
     public let indexProblem: String?
+    /// The producer keeps `tenants` in id order (the Redis reader does), so a consumer that needs
+    /// that order need not check it: a walk of every tenant's id per refresh.
+    public let inIDOrder: Bool
 
     public init(tenants: [TenantState], malformedTenantIDs: Int, takenAt: Double, keyspaceAsOf: Double? = nil, keyspaceProblem: String? = nil,
-                indexProblem: String? = nil) {
+                indexProblem: String? = nil, inIDOrder: Bool = false) {
         self.indexProblem = indexProblem
+        self.inIDOrder = inIDOrder
         self.tenants = tenants
         self.malformedTenantIDs = malformedTenantIDs
         self.takenAt = takenAt

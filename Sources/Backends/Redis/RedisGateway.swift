@@ -45,8 +45,11 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         /// are read again.
         var trackingEpoch = 0
         /// Whether the last refresh heard what changed (tracking works): cold reads then come
-        /// `trackedColdFactor` times less often.
-        var tracking = false
+        /// `trackedColdFactor` times less often. `nil` until the first refresh that could hear
+        /// (the second asks, and starts tracking): the first read is scheduled as if it works.
+        var tracking: Bool?
+        /// How many refreshes asked what changed.
+        var changesAsked = 0
         /// When the session and cache counts in the kept states were completed.
         var keyspaceAt: Double?
     }
@@ -68,8 +71,6 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
 
     public var label: String { redis.label }
 
-    /// How long a cold read holds: changes to the cold keys are announced while tracking works.
-    var coldReadInterval: Double { cache.withLock { $0.tracking } ? coldInterval * Self.trackedColdFactor : coldInterval }
 
     // MARK: FleetReading
 
@@ -106,19 +107,24 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         // Right before the reads: a reconnection after this point fails the refresh instead of
         // leaving announcements unheard. The first refresh reads everything and needs none.
         let epoch = known.isEmpty ? cache.withLock { $0.trackingEpoch } : await noteChanges()
+        let tracked = cache.withLock { $0.tracking != false }
         // A quiet tenant's state serves again: nothing it was read from changed.
         var kept: [TenantState] = [], read: [(id: TenantID, box: ColdBox, due: Bool)] = []
+        var isKept: [Bool] = []   // per known tenant, in id order: whether its state is in `kept` or read
+        isKept.reserveCapacity(known.count)
         let recount = counts?.completedAt != cache.withLock { $0.keyspaceAt }
         for (id, box) in known {
-            let due = box.coldDue(at: now)
+            let due = box.coldDue(at: now, tracked: tracked)
             if !due, var state = box.state(epoch: epoch, at: now) {
                 if recount {   // a SCAN walk completed: its counts go into the kept state too
                     state.keyspace = counts.map { $0.counts[id] ?? KeyspaceCounts() }
                     box.recount(state)
                 }
                 kept.append(state)
+                isKept.append(true)
             } else {
                 read.append((id, box, due))
+                isKept.append(false)
             }
         }
         var full: [TenantState] = []
@@ -141,14 +147,14 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
-        // Both lists keep the id order (in the steady state `full` is empty).
-        let tenants = Self.merge(full, Self.merge(kept, hot))
+        // Every list keeps the id order (in the steady state `full` is empty).
+        let tenants = Self.merge(full, Self.interleave(kept, hot, isKept: isKept))
         if cachedCount > ids.count {   // forget deleted tenants
             let live = Set(ids)
             cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
-                             keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem)
+                             keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem, inIDOrder: true)
     }
 
     /// Every tenant read in full, a slice at a time, and nothing of it kept (one-shot commands).
@@ -177,13 +183,26 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
             switch changes {
             case .unknown:
                 c.trackingEpoch += 1
-                c.tracking = false
+                c.tracking = c.changesAsked == 0 ? nil : false   // the first ask starts tracking
             case .keys(let keys):
                 c.tracking = true
                 for k in keys { if let (t, kind) = KeySchema.announced(k) { c.cold[t]?.forget(kind) } }
             }
+            c.changesAsked += 1
             return c.trackingEpoch
         }
+    }
+
+    /// The kept and the read states back in the order of the tenants they were sorted from.
+    static func interleave(_ kept: [TenantState], _ read: [TenantState], isKept: [Bool]) -> [TenantState] {
+        if kept.isEmpty || read.isEmpty { return kept.isEmpty ? read : kept }
+        var out: [TenantState] = []
+        out.reserveCapacity(isKept.count)
+        var k = 0, r = 0
+        for fromKept in isKept {
+            if fromKept { out.append(kept[k]); k += 1 } else { out.append(read[r]); r += 1 }
+        }
+        return out
     }
 
     static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {

@@ -65,7 +65,10 @@ extension RedisGateway {
         }
 
         /// Whether the cold data is read again at this refresh: its turn came or a change was announced.
-        func coldDue(at now: Double) -> Bool { now >= value.expires || coldChanged.withLock { $0 } }
+        /// `tracked`: whether tracking announces changes (the longer interval holds).
+        func coldDue(at now: Double, tracked: Bool) -> Bool {
+            now >= (tracked ? value.expires.tracked : value.expires.untracked) || coldChanged.withLock { $0 }
+        }
 
         /// A change to one of the tenant's keys was announced: what it read is read again.
         func forget(_ kind: KeySchema.Announced) {
@@ -99,7 +102,8 @@ extension RedisGateway {
         var badRoutes: [RouteReading]
         var keys: [KeyMeta]
         var skipped: Int
-        var expires: Double
+        /// When it is read again while tracking announces changes to it, and when otherwise.
+        var expires: (tracked: Double, untracked: Double)
         let tenant: TenantID
 
         /// The instant the first of the current windows ends (never, without policies).
@@ -112,7 +116,7 @@ extension RedisGateway {
             if let k = RedisParse.keyMeta(id, reply) { keys.append(k) } else { skipped += 1 }
         }
 
-        init(tenant: TenantID, meta: Reading<TenantMeta>, expires: Double) {
+        init(tenant: TenantID, meta: Reading<TenantMeta>, expires: (tracked: Double, untracked: Double)) {
             self.tenant = tenant
             self.meta = meta
             self.expires = expires
@@ -160,7 +164,7 @@ extension RedisGateway {
     /// How long `state`, read at `now`, holds if no change is announced: until the budget's month
     /// ends, a throttle or a key expires or a budget's raise ends; its windows roll over by
     /// themselves. The guard against an announcement lost in a way the tracking connection could
-    /// not notice is the cold re-read, which reads the hot keys too (`coldReadInterval`).
+    /// not notice is the cold re-read, which reads the hot keys too (`Cold.expires`).
     static func holds(_ state: TenantState, _ cold: Cold, throttles: ThrottleReadings, now: Double) -> Holding {
         let rolls = cold.windowsEnd(at: now)
         var until = Double(YearMonth(containing: Int64(now.rounded(.down))).next.start)
@@ -204,7 +208,9 @@ extension RedisGateway {
         // dataset loading) says nothing about the tenant: read again at the next refresh rather
         // than keep it for a cold interval.
         let passing = meta.isNotServing || limits.isNotServing || members.isNotServing
-        var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: passing ? now : Self.nextColdRead(t, after: now, interval: coldReadInterval))
+        let expires = passing ? (now, now) : (Self.nextColdRead(t, after: now, interval: coldInterval * Self.trackedColdFactor),
+                                              Self.nextColdRead(t, after: now, interval: coldInterval))
+        var cold = Cold(tenant: t, meta: RedisParse.meta(t, meta), expires: expires)
         switch RedisParse.hashOrProblem(limits, key: KeySchema.limits(t)) {
         case .bad(let problem):
             cold.badRoutes.append(RouteReading(route: .all, state: .bad(problem)))

@@ -21,8 +21,8 @@ public final class FleetDigest: Sendable {
 
     public init(_ snapshot: FleetSnapshot, previous: FleetDigest?) {
         var tenants = snapshot.tenants
-        if !tenants.indices.dropFirst().allSatisfy({ tenants[$0 - 1].id < tenants[$0].id }) {
-            // Redis answers in id order already; others are sorted here (indices: no state moves).
+        if !snapshot.inIDOrder && !tenants.indices.dropFirst().allSatisfy({ tenants[$0 - 1].id < tenants[$0].id }) {
+            // Redis answers in id order already and says so; others are sorted here (indices: no state moves).
             let order = tenants.indices.sorted { tenants[$0].id < tenants[$1].id }
             tenants = order.map { tenants[$0] }
         }

@@ -1,5 +1,6 @@
 import Backends
 import Foundation
+import Synchronization
 import Testing
 
 /// A master of the replicated cluster `make test` starts (three masters with a replica each, for
@@ -95,9 +96,23 @@ struct RedisFailoverTests {
 
         var okAt: Double?
         var recoveredAt: Double?
-        var consoleStale = false, consoleBackAt: Double?
+        // The console's screen is watched on its own every 100 ms: the loop below waits on its own
+        // reads, which take seconds while a master is gone, and could miss a short STALE.
+        let seen = Mutex<(stale: Bool, lastStale: Double?, back: Double?)>((false, nil, nil))
+        let socket = console.socket
+        let watcher = Task {
+            while !Task.isCancelled {
+                let screen = (try? Tmux.tmux(["-L", socket, "capture-pane", "-p", "-t", "0"]).stdout) ?? ""
+                let at = SystemClock().now()
+                seen.withLock { s in
+                    if screen.contains("STALE") { s = (true, at, nil) } else if s.stale, s.back == nil { s.back = at }
+                }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+        defer { watcher.cancel() }
         let killedAt = SystemClock().now()
-        while SystemClock().now() - killedAt < 30, recoveredAt == nil || consoleBackAt == nil {
+        while SystemClock().now() - killedAt < 30, recoveredAt == nil || seen.withLock({ $0.back }) == nil {
             // The cluster reports ok at once, before it notices the kill: what counts is ok with the
             // victim's slots served by its replica.
             if okAt == nil, await Self.clusterOK(survivor.port),
@@ -110,10 +125,10 @@ struct RedisFailoverTests {
                 #expect(c.wrong.isEmpty, "a read showed values that were never written: \(c.wrong.prefix(5))")
                 if c == ([], []), let ok = okAt, began >= ok, recoveredAt == nil { recoveredAt = SystemClock().now() }
             }
-            let screen = console.capture()
-            if screen.contains("STALE") { consoleStale = true } else if consoleStale, okAt != nil, consoleBackAt == nil { consoleBackAt = SystemClock().now() }
             try await Task.sleep(nanoseconds: 200_000_000)
         }
+        watcher.cancel()
+        let (consoleStale, _, consoleBackAt) = seen.withLock { $0 }
         let ok = try #require(okAt, "the cluster never reported ok with the victim's replica promoted")
         let recovered = try #require(recoveredAt, "reads never recovered after the failover")
         print("failover: cluster ok \(ok - killedAt) s after the kill; reads whole again \(recovered - ok) s after that, the console \((consoleBackAt ?? .nan) - ok) s")

@@ -57,13 +57,19 @@ struct RedisTrackingTests {
         func now() -> Double { instant.withLock { $0 } }
     }
 
-    static func start(_ url: (PrivateRedis) -> RedisURL = \.url) async throws -> (PrivateRedis, RedisClient, Recording, RedisGateway, Int64) {
+    /// A Redis of the test's own holding the standard seed as of `instant` (now by default), and a client of it.
+    static func seeded(at instant: Int64 = Int64(SystemClock().now())) async throws -> (server: PrivateRedis, admin: RedisClient, seed: ContractSeed) {
         let server = try PrivateRedis()
         try server.start()
         let admin = RedisClient(server.url)
-        let now = Int64(SystemClock().now())
-        let seed = ContractSeed.standard(now: now)
+        let seed = ContractSeed.standard(now: instant)
         _ = try await PrivateRedis.eventually { try await admin.pipeline(seed.commands) }
+        return (server, admin, seed)
+    }
+
+    static func start(_ url: (PrivateRedis) -> RedisURL = \.url) async throws -> (PrivateRedis, RedisClient, Recording, RedisGateway, Int64) {
+        let now = Int64(SystemClock().now())
+        let (server, admin, _) = try await seeded(at: now)
         let recording = Recording(RedisClient(url(server)))
         return (server, admin, recording, RedisGateway(redis: recording, clock: FixedClock(Double(now)), coldInterval: 3600), now)
     }
@@ -143,11 +149,8 @@ struct RedisTrackingTests {
     /// While tracking announces changes to the cold keys, their re-read is a guard and comes four
     /// times less often; without tracking it comes every cold interval.
     @Test func coldDataIsReadAgainLessOftenWhileTrackingWorks() async throws {
-        let server = try PrivateRedis()
-        try server.start()
-        let admin = RedisClient(server.url)
         let now = Int64(SystemClock().now())
-        _ = try await PrivateRedis.eventually { try await admin.pipeline(ContractSeed.standard(now: now).commands) }
+        let (server, _, _) = try await Self.seeded(at: now)
         func metaReads(tracked: Bool) async throws -> (reads: Int, tenants: Int) {
             let recording = Recording(RedisClient(server.url))
             let hands = Hands(Double(now))
@@ -174,11 +177,8 @@ struct RedisTrackingTests {
     /// mode (about 130,000 a minute at 10,000 quiet tenants, docs/redis.md). The first request in
     /// a window is announced all the same.
     @Test func watchingQuietTenantsAcrossWindowsLeavesNothingInTheServersTrackingTable() async throws {
-        let server = try PrivateRedis()
-        try server.start()
-        let admin = RedisClient(server.url)
         let now = Int64(SystemClock().now())
-        _ = try await PrivateRedis.eventually { try await admin.pipeline(ContractSeed.standard(now: now).commands) }
+        let (server, admin, _) = try await Self.seeded(at: now)
         let hands = Hands(Double((now / 60) * 60))
         let gw = RedisGateway(redis: RedisClient(server.url), clock: hands, coldInterval: 86_400)
         for _ in 0..<3 { _ = try await gw.fleet() }   // the first read, tracking starts, tracking heard
@@ -201,13 +201,9 @@ struct RedisTrackingTests {
     }
 
     @Test func aQuietTenantIsReadAgainOnlyWhenAChangeIsAnnouncedAndRollsItsWindowsOverUnread() async throws {
-        let server = try PrivateRedis()
-        try server.start()
-        let admin = RedisClient(server.url)
         let now = Int64(SystemClock().now())
         let start = (now / 60) * 60 + 20   // near now (the seed's TTLs are real), and no 60 s window ends before start + 40
-        let seed = ContractSeed.standard(now: start)
-        _ = try await PrivateRedis.eventually { try await admin.pipeline(seed.commands) }
+        let (server, admin, seed) = try await Self.seeded(at: start)
         let redis = Recording(RedisClient(server.url))
         let hands = Hands(Double(start))
         let gw = RedisGateway(redis: redis, clock: hands, coldInterval: 86_400)

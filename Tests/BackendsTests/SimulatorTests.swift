@@ -29,19 +29,20 @@ struct SimulatorTests {
     /// Every window counter the run wrote, with the denials the contract's arithmetic gives it
     /// under the policies and the live throttles.
     static func deniedByCounters(_ tenants: [SimulatedFleet.TenantPlan], _ redis: any RedisCommands, throttled: [TenantID: Int]) async throws -> (count: Int, denied: Int) {
-        var count = 0, denied = 0
+        // One SCAN walk for every counter (a walk per tenant and route took seconds on a loaded
+        // machine, long enough for the first counters to expire).
+        var effective: [String: Int] = [:]   // counter key prefix -> the route's effective limit
         for t in tenants {
-            for r in t.routes {
-                let keys = try await redis.scanKeys(matching: KeySchema.counterPrefix(t.id, r.route) + "*")
-                guard !keys.isEmpty else { continue }
-                let values = try await redis.pipeline(keys.map { ["GET", $0] })
-                let effective = min(r.policy.limit, throttled[t.id] ?? .max)
-                for v in values {
-                    let n = try #require(v.string.flatMap { Int($0) })
-                    count += n
-                    denied += max(0, n - effective)
-                }
-            }
+            for r in t.routes { effective[KeySchema.counterPrefix(t.id, r.route)] = min(r.policy.limit, throttled[t.id] ?? .max) }
+        }
+        let keys = try await redis.scanKeys(matching: "rl:*")
+        let values = try await redis.pipeline(keys.map { ["GET", $0] })
+        var count = 0, denied = 0
+        for (key, v) in zip(keys, values) {
+            guard let end = key.lastIndex(of: ":"), let limit = effective[String(key[...end])] else { continue }
+            let n = try #require(v.string.flatMap { Int($0) })
+            count += n
+            denied += max(0, n - limit)
         }
         return (count, denied)
     }

@@ -89,15 +89,11 @@ struct RedisFailoverTests {
 
         let info = try await Self.client(victim.port).pipeline([["INFO", "server"]])[0].string ?? ""
         let pid = try #require(info.split(separator: "\r\n").first { $0.hasPrefix("process_id:") }.flatMap { pid_t($0.dropFirst("process_id:".count)) })
-        // Mid-refresh: the read is under way when the master dies.
-        let during = Task { try? await gw.fleet() }
-        kill(pid, SIGKILL)
-        if let f = await during.value { #expect(check(f).wrong.isEmpty) }
-
         var okAt: Double?
         var recoveredAt: Double?
-        // The console's screen is watched on its own every 100 ms: the loop below waits on its own
-        // reads, which take seconds while a master is gone, and could miss a short STALE.
+        // The console's screen is watched on its own every 100 ms, from before the kill: the loop
+        // below waits on its own reads, which take seconds while a master is gone (longer on a
+        // loaded machine), and could miss a short STALE.
         let seen = Mutex<(stale: Bool, lastStale: Double?, back: Double?)>((false, nil, nil))
         let socket = console.socket
         let watcher = Task {
@@ -111,7 +107,11 @@ struct RedisFailoverTests {
             }
         }
         defer { watcher.cancel() }
+        // Mid-refresh: the read is under way when the master dies.
+        let during = Task { try? await gw.fleet() }
+        kill(pid, SIGKILL)
         let killedAt = SystemClock().now()
+        if let f = await during.value { #expect(check(f).wrong.isEmpty) }
         while SystemClock().now() - killedAt < 30, recoveredAt == nil || seen.withLock({ $0.back }) == nil {
             // The cluster reports ok at once, before it notices the kill: what counts is ok with the
             // victim's slots served by its replica.

@@ -16,7 +16,13 @@ struct RedisTrackingTests {
         init(_ inner: any RedisCommands) { self.inner = inner }
         var label: String { inner.label }
 
+        /// The next pipeline that reads counters fails, as a lost connection would, unsent.
+        let failNextRead = Mutex(false)
+
         func pipeline<T: Sendable>(_ commands: [RedisCommand], decode: @escaping @Sendable (RedisReply) -> T) async throws(BackendError) -> [T] {
+            if commands.contains(where: { $0.arguments[0] == "MGET" }), failNextRead.withLock({ f in defer { f = false }; return f }) {
+                throw .unavailable("connection lost (Recording.failNextRead)")
+            }
             sent.withLock { $0 += commands.map(\.arguments) }
             return try await inner.pipeline(commands, decode: decode)
         }
@@ -78,9 +84,8 @@ struct RedisTrackingTests {
 
     @Test func throttlesAreReadAgainOnlyWhenTheServerAnnouncesAChange() async throws {
         let (server, admin, redis, gw, now) = try await Self.start()
-        _ = try await gw.fleet()   // the first screen reads them all, untracked: nothing to ask yet
-        _ = try await gw.fleet()   // tracking starts: every tenant's throttles are read again
-        #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4 + 4)
+        _ = try await gw.fleet()   // the first screen starts tracking, then reads them all
+        #expect(redis.throttleReads().filter { $0[0] == "EXISTS" }.count == 4)
         let steady = try await gw.fleet()
         #expect(redis.throttleReads().isEmpty, "a steady refresh reads no throttle")
         try RedisGatewayTests.expectStandardFleet(steady, now: now)
@@ -113,6 +118,23 @@ struct RedisTrackingTests {
         _ = try await gw.fleet()
         #expect(redis.throttleReads().isEmpty, "tracking resumed")
         withExtendedLifetime(server) {}
+    }
+
+    /// The refresh that hears of a change fails before it reads it: the change shows at the next
+    /// one all the same, though no announcement comes again.
+    @Test func aChangeHeardByARefreshThatFailsShowsAtTheNextOne() async throws {
+        let (server, admin, redis, gw, now) = try await Self.start()
+        defer { withExtendedLifetime(server) {} }
+        _ = try await gw.fleet()
+        _ = try await gw.fleet()
+        #expect(gw.cache.withLock { $0.looked } == 0)
+        let ws = (now / 60) * 60
+        _ = try await admin.pipeline([["INCRBY", "rl:{globex}:chat.completions:\(ws)", "5"]])
+        redis.failNextRead.withLock { $0 = true }
+        await #expect(throws: BackendError.self) { try await gw.fleet() }
+        let next = try await gw.fleet()
+        #expect(try Self.tenant(next, "globex").routes.first?.state.value?.count == 15)
+        #expect(try Self.tenant(next, "acme").routes.first { $0.route.rawValue == "chat.completions" }?.state.value?.count == 700)
     }
 
     @Test func aServerThatRefusesTrackingIsReadInFullEveryRefresh() async throws {
@@ -207,11 +229,12 @@ struct RedisTrackingTests {
         let redis = Recording(RedisClient(server.url))
         let hands = Hands(Double(start))
         let gw = RedisGateway(redis: redis, clock: hands, coldInterval: 86_400)
-        _ = try await gw.fleet()   // the first screen
-        _ = try await gw.fleet()   // tracking starts: everything is read again, tracked
+        _ = try await gw.fleet()   // the first screen: tracking starts, then everything is read
+        #expect(gw.cache.withLock { $0.looked } == 4)
         _ = redis.tenantsRead()
         let quiet = try await gw.fleet()
         #expect(redis.tenantsRead().isEmpty, "nothing changed: no tenant is read")
+        #expect(gw.cache.withLock { $0.looked } == 0, "nothing is due: no tenant is even looked at")
         try RedisGatewayTests.expectStandardFleet(quiet, now: start)
 
         // The gateway counts a request of globex's: only globex is read again, and it shows.
@@ -220,7 +243,12 @@ struct RedisTrackingTests {
         _ = try await admin.pipeline([["INCR", "rl:{globex}:chat.completions:\(ws)"]])
         let counted = try await gw.fleet()
         #expect(redis.tenantsRead() == ["globex"])
+        #expect(gw.cache.withLock { $0.looked } == 1)
         #expect(try Self.tenant(counted, "globex").routes.first?.state.value?.count == 11)
+        #expect(counted.tenants.map(\.id) == quiet.tenants.map(\.id))
+        for (a, b) in zip(counted.tenants, quiet.tenants) where a.id.rawValue != "globex" {
+            #expect(a == b && a.isSameReading(as: b), "\(a.id): served as it was")
+        }
         // acme's state is served again as the reading it was: the overview derives the budget's
         // reset from its own clock, and the digest sees by `readAt` that nothing moved.
         #expect(try Self.tenant(counted, "acme").readAt == Double(start))

@@ -40,6 +40,13 @@ final class KeyspaceCounter: Sendable {
         }
     }
 
+    /// The tenants whose counts differ between two walks (a tenant left out has none).
+    static func changed(from old: [TenantID: KeyspaceCounts], to new: [TenantID: KeyspaceCounts]) -> [TenantID] {
+        var out = new.compactMap { t, c in old[t] == c ? nil : t }
+        for (t, c) in old where new[t] == nil && c != KeyspaceCounts() { out.append(t) }
+        return out
+    }
+
     /// Counts session and cache keys by tenant. Keys of other shapes, or whose tenant part breaks
     /// the contract, are not counted.
     static func tally(_ keys: [String], into counts: inout [TenantID: KeyspaceCounts]) {

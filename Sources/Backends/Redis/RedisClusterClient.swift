@@ -71,7 +71,9 @@ public final class RedisClusterClient: RedisCommands {
     public func changedKeys(_ scope: TrackingScope) async throws(BackendError) -> KeyChanges {
         // Every master's client, also of masters nothing was read from yet: tracking starts on
         // all of them at once, so a client first made later (by the SCAN walk) cannot turn a
-        // steady refresh into "anything may have changed".
+        // steady refresh into "anything may have changed". The slot map is read first: a client
+        // that asks before its first read starts tracking on the masters then.
+        try await refreshSlotsIfStale()
         let (nodes, moved) = state.withLock { s in
             defer { s.slotsMoved = false }
             return (s.nodes, s.slotsMoved)

@@ -50,8 +50,13 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         var tracking: Bool?
         /// How many refreshes asked what changed.
         var changesAsked = 0
-        /// When the session and cache counts in the kept states were completed.
-        var keyspaceAt: Double?
+        /// The session and cache counts in the kept states.
+        var keyspace: KeyspaceCounter.Published?
+        /// What the last refresh returned, and when each tenant is next looked at.
+        var shown: Shown?
+        /// How many tenants the last refresh looked at (for tests): all of them, or in the steady
+        /// state those due or announced.
+        var looked = 0
     }
 
     /// The discovered tenant ids; between cold intervals only `SCARD gw:tenants` is checked.
@@ -61,6 +66,8 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         let members: Int
         let at: Double
         var problem: String? = nil
+        /// Bumped when a read of the index finds other ids than the one before.
+        var generation = 0
     }
 
     public init(redis: any RedisCommands, clock: any Clock = SystemClock(), coldInterval: Double = 30) {
@@ -84,53 +91,68 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         let checkIndex = index != nil
         if index == nil {
             let (ids, malformed, members, problem) = try await discover(now: now)
-            index = Index(ids: ids, malformed: malformed, members: members, at: now, problem: problem)
-            let stored = index
-            cache.withLock { $0.index = stored }
+            var read = Index(ids: ids, malformed: malformed, members: members, at: now, problem: problem)
+            index = cache.withLock { c in
+                if let old = c.index { read.generation = old.ids == ids ? old.generation : old.generation + 1 }
+                c.index = read
+                return read
+            }
         }
         let ids = index!.ids
-        // New tenants are read in full; known ones by the hot read, unless their last state still
-        // holds. Sorted out under the lock: a copy of the map kept through the refresh would make
-        // storing the re-read boxes copy all of it.
-        var new: [TenantID] = [], known: [(id: TenantID, box: ColdBox)] = []
-        let cachedCount = cache.withLock { c in
-            for id in ids {
-                if let box = c.cold[id] { known.append((id, box)) } else { new.append(id) }
-            }
-            return c.cold.count
-        }
         // The slow counts: one SCAN step per refresh. A failed step is reported and retried on
         // the next refresh; the last complete counts stand meanwhile.
         var problem: String?
         do throws(BackendError) { try await keyspace.step(redis, now: now) } catch { problem = error.message }
         let counts = keyspace.published
         // Right before the reads: a reconnection after this point fails the refresh instead of
-        // leaving announcements unheard. The first refresh reads everything and needs none.
-        let epoch = known.isEmpty ? cache.withLock { $0.trackingEpoch } : await noteChanges()
+        // leaving announcements unheard. The first refresh asks too, and so starts tracking before
+        // it reads: the states it reads then serve again at the next refresh, instead of all being
+        // read a second time (and the fleet held twice while the first ones are still shown).
+        let (epoch, announced) = await noteChanges()
         let tracked = cache.withLock { $0.tracking != false }
+        let before = cache.withLock { $0.keyspace }
+        let recount = counts?.completedAt != before?.completedAt
+        // In the steady state only the tenants that something is due of, announced for or recounted
+        // are looked at (`Shown`); after a change of the index or the tracking epoch, all.
+        let recounted = recount ? before.flatMap { old in counts.map { KeyspaceCounter.changed(from: old.counts, to: $0.counts) } } : []
+        // Taken out until this refresh succeeds: announcements heard now by a refresh that then
+        // fails are in no `visit`, and the next refresh looks at every tenant.
+        let taken = cache.withLock { c in defer { c.shown = nil }; return c.shown }
+        let shown = recounted == nil ? nil : taken.flatMap { $0.serves(index: index!.generation, epoch: epoch, tracked: tracked) ? $0 : nil }
+        let positions = shown?.due(at: now, announced: announced.map { $0 + recounted! }) ?? Array(ids.indices)
+        // New tenants are read in full; known ones by the hot read, unless their last state still
+        // holds. Sorted out under the lock: a copy of the map kept through the refresh would make
+        // storing the re-read boxes copy all of it.
+        var new: [Int] = [], known: [(at: Int, box: ColdBox)] = []
+        let cachedCount = cache.withLock { c in
+            for p in positions {
+                if let box = c.cold[ids[p]] { known.append((p, box)) } else { new.append(p) }
+            }
+            return c.cold.count
+        }
         // A quiet tenant's state serves again: nothing it was read from changed.
-        var kept: [TenantState] = [], read: [(id: TenantID, box: ColdBox, due: Bool)] = []
-        var isKept: [Bool] = []   // per known tenant, in id order: whether its state is in `kept` or read
-        isKept.reserveCapacity(known.count)
-        let recount = counts?.completedAt != cache.withLock { $0.keyspaceAt }
-        for (id, box) in known {
+        var kept: [(at: Int, state: TenantState)] = [], read: [(id: TenantID, box: ColdBox, due: Bool)] = [], readAt: [Int] = []
+        for (p, box) in known {
             let due = box.coldDue(at: now, tracked: tracked)
             if !due, var state = box.state(epoch: epoch, at: now) {
                 if recount {   // a SCAN walk completed: its counts go into the kept state too
-                    state.keyspace = counts.map { $0.counts[id] ?? KeyspaceCounts() }
-                    box.recount(state)
+                    let count = counts.map { $0.counts[ids[p]] ?? KeyspaceCounts() }
+                    if state.keyspace != count {
+                        state.keyspace = count
+                        box.recount(state)
+                    }
                 }
-                kept.append(state)
-                isKept.append(true)
+                kept.append((p, state))
             } else {
-                read.append((id, box, due))
-                isKept.append(false)
+                read.append((ids[p], box, due))
+                readAt.append(p)
             }
         }
         var full: [TenantState] = []
         full.reserveCapacity(new.count)
         for start in stride(from: 0, to: new.count, by: Self.fullReadSlice) {
-            full += try await readFull(Array(new[start..<min(start + Self.fullReadSlice, new.count)]), now: now, keyspace: counts?.counts, epoch: epoch)
+            let slice = new[start..<min(start + Self.fullReadSlice, new.count)].map { ids[$0] }
+            full += try await readFull(slice, now: now, keyspace: counts?.counts, epoch: epoch)
         }
         var hot: [TenantState] = [], checks: [HotReply] = []
         hot.reserveCapacity(read.count)
@@ -143,15 +165,33 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
             if start == 0 { checks = replies }
             start = end
         } while start < read.count
-        cache.withLock { $0.keyspaceAt = counts?.completedAt }
+        cache.withLock { $0.keyspace = counts }
         if checkIndex, checks.first?.integer != Int64(index!.members) {
             return try await fleet(rediscover: true)   // tenants came or went: read the index again
         }
-        // Every list keeps the id order (in the steady state `full` is empty).
-        let tenants = Self.merge(full, Self.interleave(kept, hot, isKept: isKept))
-        if cachedCount > ids.count {   // forget deleted tenants
-            let live = Set(ids)
-            cache.withLock { c in c.cold = c.cold.filter { live.contains($0.key) } }
+        // Every state at its tenant's position: the id order.
+        let tenants: [TenantState]
+        if var states = shown?.states {
+            for (p, state) in kept { states[p] = state }
+            for (p, state) in zip(readAt, hot) { states[p] = state }
+            for (p, state) in zip(new, full) { states[p] = state }
+            tenants = states
+        } else {
+            var states = [TenantState?](repeating: nil, count: ids.count)
+            for (p, state) in kept { states[p] = state }
+            for (p, state) in zip(readAt, hot) { states[p] = state }
+            for (p, state) in zip(new, full) { states[p] = state }
+            tenants = states.map { $0! }
+        }
+        cache.withLock { c in
+            var visit = shown?.visit ?? [Double](repeating: -.infinity, count: ids.count)
+            for p in positions { visit[p] = c.cold[ids[p]]?.nextVisit(tracked: tracked) ?? -.infinity }
+            c.looked = positions.count
+            c.shown = Shown(states: tenants, ids: ids, visit: visit, index: index!.generation, epoch: epoch, tracked: tracked)
+            if cachedCount > ids.count {   // forget deleted tenants
+                let live = Set(ids)
+                c.cold = c.cold.filter { live.contains($0.key) }
+            }
         }
         return FleetSnapshot(tenants: tenants, malformedTenantIDs: index!.malformed, takenAt: now,
                              keyspaceAsOf: counts?.completedAt, keyspaceProblem: problem, indexProblem: index!.problem, inIDOrder: true)
@@ -176,44 +216,28 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
     }
 
     /// Drops what is known of the tenants whose keys changed (of all of them when tracking cannot
-    /// tell), and returns the epoch this refresh's readings belong to.
-    private func noteChanges() async -> Int {
+    /// tell), and returns the epoch this refresh's readings belong to and the tenants whose keys
+    /// were announced as changed (`nil`: any may have).
+    private func noteChanges() async -> (epoch: Int, announced: [TenantID]?) {
         let changes = (try? await redis.changedKeys(.prefixes(KeySchema.trackedPrefixes))) ?? .unknown
         return cache.withLock { c in
+            var announced: [TenantID]?
             switch changes {
             case .unknown:
                 c.trackingEpoch += 1
                 c.tracking = c.changesAsked == 0 ? nil : false   // the first ask starts tracking
             case .keys(let keys):
                 c.tracking = true
-                for k in keys { if let (t, kind) = KeySchema.announced(k) { c.cold[t]?.forget(kind) } }
+                announced = []
+                for k in keys {
+                    guard let (t, kind) = KeySchema.announced(k) else { continue }
+                    c.cold[t]?.forget(kind)
+                    announced?.append(t)
+                }
             }
             c.changesAsked += 1
-            return c.trackingEpoch
+            return (c.trackingEpoch, announced)
         }
-    }
-
-    /// The kept and the read states back in the order of the tenants they were sorted from.
-    static func interleave(_ kept: [TenantState], _ read: [TenantState], isKept: [Bool]) -> [TenantState] {
-        if kept.isEmpty || read.isEmpty { return kept.isEmpty ? read : kept }
-        var out: [TenantState] = []
-        out.reserveCapacity(isKept.count)
-        var k = 0, r = 0
-        for fromKept in isKept {
-            if fromKept { out.append(kept[k]); k += 1 } else { out.append(read[r]); r += 1 }
-        }
-        return out
-    }
-
-    static func merge(_ a: [TenantState], _ b: [TenantState]) -> [TenantState] {
-        if a.isEmpty || b.isEmpty { return a.isEmpty ? b : a }
-        var out: [TenantState] = []
-        out.reserveCapacity(a.count + b.count)
-        var i = 0, j = 0
-        while i < a.count || j < b.count {
-            if j == b.count || (i < a.count && a[i].id < b[j].id) { out.append(a[i]); i += 1 } else { out.append(b[j]); j += 1 }
-        }
-        return out
     }
 
     /// Tenant ids from `gw:tenants`, or from a cached SCAN of `{*}:meta` when the index is empty,

@@ -44,6 +44,10 @@ extension RedisGateway {
 
         func keep(_ state: TenantState, epoch: Int, holding: Holding) { last.withLock { $0 = (state, epoch, holding) } }
 
+        /// The state read now could not be kept: the one kept before is not what is shown, and
+        /// serves no more.
+        func drop() { last.withLock { $0 = nil } }
+
         /// The kept state with the session and cache counts of a completed walk.
         func recount(_ state: TenantState) { last.withLock { l in l = l.map { (state, $0.epoch, $0.holding) } } }
 
@@ -62,6 +66,14 @@ extension RedisGateway {
             return RedisGateway.assemble(value.tenant, self, throttles: throttles, budget: state.budget, keyspace: state.keyspace, now: now) { j, _, _ in
                 .ok(counts[j])
             }
+        }
+
+        /// Until when nothing of the tenant changes unless a change is announced: its cold data's
+        /// turn, and when its kept state rolls over or stops holding (`-infinity` without one).
+        func nextVisit(tracked: Bool) -> Double {
+            if coldChanged.withLock({ $0 }) { return -.infinity }
+            let cold = tracked ? value.expires.tracked : value.expires.untracked
+            return last.withLock { l in l.map { min(cold, $0.holding.until, $0.holding.rolls) } } ?? -.infinity
         }
 
         /// Whether the cold data is read again at this refresh: its turn came or a change was announced.
@@ -93,6 +105,41 @@ extension RedisGateway {
         /// `EXISTS {T}:throttle:{route}... {T}:throttle:_all`: whether the tenant has any throttle
         /// to read (the server announces one set, changed, cleared or expired).
         var throttleExists: RedisCommand { RedisGateway.throttleExists(value.tenant, value.policies.map(\.0)) }
+    }
+
+    /// The tenants the last refresh returned, in id order, and until when each of them stays as
+    /// it is unless one of its keys is announced as changed (`ColdBox.nextVisit`). A steady refresh
+    /// looks only at the tenants due or announced, and puts their states in place in a copy of
+    /// these, instead of walking the fleet: an idle console's refresh follows what changed.
+    struct Shown {
+        let states: [TenantState]
+        let ids: [TenantID]
+        let visit: [Double]
+        /// What the states were read under: the index's generation, the tracking epoch and whether
+        /// tracking announced changes. A refresh under another looks at every tenant.
+        let index: Int
+        let epoch: Int
+        let tracked: Bool
+
+        func serves(index: Int, epoch: Int, tracked: Bool) -> Bool {
+            index == self.index && epoch == self.epoch && tracked == self.tracked
+        }
+
+        /// The positions of the tenants due at `now` or announced, in order.
+        func due(at now: Double, announced: [TenantID]?) -> [Int] {
+            var due: [Int] = []
+            for p in visit.indices where visit[p] <= now { due.append(p) }
+            guard let announced, !announced.isEmpty else { return due }
+            for t in announced {
+                var lo = 0, hi = ids.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if ids[mid] < t { lo = mid + 1 } else { hi = mid }
+                }
+                if lo < ids.count, ids[lo] == t { due.append(lo) }
+            }
+            return Array(Set(due)).sorted()
+        }
     }
 
     /// What changes rarely, kept per tenant between refreshes.

@@ -155,7 +155,7 @@ extension RedisGateway {
             }
             // An answer of a server not serving (a cluster that is down, say) is no change it would announce.
             let failed = [slot.existsAt, slot.budgetAt, policies.isEmpty ? nil : slot.budgetAt - 1].contains { $0.map { r1[$0].isNotServing } ?? false }
-            if !failed { box.keep(state, epoch: epoch, holding: Self.holds(state, box.value, throttles: throttles, now: now)) }
+            if failed { box.drop() } else { box.keep(state, epoch: epoch, holding: Self.holds(state, box.value, throttles: throttles, now: now)) }
             out.append(state)
         }
         return (out, Array(r1.prefix(prefix.count)))

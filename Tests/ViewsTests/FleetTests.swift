@@ -72,6 +72,27 @@ enum Fleet {
         #expect(second.rates.map(\.rank) == [2, 3, 1])
     }
 
+    /// Ranks stand while every tenant has the requests it had (re-read or served again), and are
+    /// sorted again when one has other requests, or a tenant comes or goes.
+    @Test func ranksAreSortedAgainOnlyWhenRequestsMoveOrTenantsChange() throws {
+        let first = try Fleet.digest([("a", 10), ("b", 30), ("c", 20)], at: 130)
+        #expect(first.rates.map(\.rank) == [3, 1, 2])
+        // All read again at 140 with the same counts: new readings, same ranks and shares.
+        let reread = try Fleet.digest([("a", 10), ("b", 30), ("c", 20)], at: 140, previous: first)
+        #expect(reread.rates.map(\.rank) == [3, 1, 2])
+        #expect(reread.rates.map(\.share) == first.rates.map(\.share))
+        // a overtakes everyone.
+        let moved = try Fleet.digest([("a", 40), ("b", 30), ("c", 20)], at: 150, previous: reread)
+        #expect(moved.rates.map(\.rank) == [1, 2, 3])
+        #expect(moved.rates[0].share == 40.0 / 90)
+        // A tenant comes, with no requests, ahead of the others by id: every position moves.
+        let came = try Fleet.digest([("0", 0), ("a", 40), ("b", 30), ("c", 20)], at: 160, previous: moved)
+        #expect(came.rates.map(\.rank) == [4, 1, 2, 3])
+        // And goes again.
+        let went = try Fleet.digest([("a", 40), ("b", 30), ("c", 20)], at: 170, previous: came)
+        #expect(went.rates.map(\.rank) == [1, 2, 3])
+    }
+
     @Test func aRolledWindowCountsFromItsStart() throws {
         let before = try Fleet.digest([("acme", 900)], at: 175)
         // 180 starts a new window: 60 requests in the 10 s since it began.

@@ -42,6 +42,8 @@ public final class FleetDigest: Sendable {
         var summaries = [Summary](repeating: Summary(), count: tenants.count)
         var rates = [TenantRates](repeating: TenantRates(), count: tenants.count)
         var req = 0.0, denied = 0.0
+        // Whether every tenant is where it was, with the requests it had: then so are the ranks.
+        var ranksHold = true
         let before = previous.flatMap { $0.takenAt < snapshot.takenAt ? $0 : nil }
         let earlier = before?.tenants ?? []
         let earlierSummaries = before?.summaries ?? []
@@ -57,6 +59,7 @@ public final class FleetDigest: Sendable {
                         seen = j < then.count && then[j].id == id
                     }
                     if seen && then[j].isSameReading(as: now[i]) {
+                        if j != i { ranksHold = false }
                         summaries[i] = earlierSummaries[j]
                         rates[i].requestsPerSecond = 0
                         rates[i].deniedPerSecond = 0
@@ -65,6 +68,7 @@ public final class FleetDigest: Sendable {
                         continue
                     }
                     summaries[i] = Summary(now[i])
+                    if !seen || j != i || earlierSummaries[j].requests != summaries[i].requests { ranksHold = false }
                     guard seen, let before else { continue }
                     let d = TenantRates.delta(from: then[j], at: before.takenAt, to: now[i], at: snapshot.takenAt)
                     rates[i].requestsPerSecond = d.requests
@@ -82,13 +86,21 @@ public final class FleetDigest: Sendable {
             totals.requestsPerSecond = req
             totals.deniedPerSecond = denied
         }
-        // Share of the fleet's requests in the current windows, and the rank by it.
-        let all = max(1, totals.requests)
-        var byRequests = Array(tenants.indices)
-        byRequests.sort { summaries[$0].requests != summaries[$1].requests ? summaries[$0].requests > summaries[$1].requests : $0 < $1 }
-        for (rank, i) in byRequests.enumerated() {
-            rates[i].share = Double(summaries[i].requests) / Double(all)
-            rates[i].rank = Int32(rank + 1)
+        // Share of the fleet's requests in the current windows, and the rank by it: sorted again
+        // only when a tenant came, went or has other requests than before.
+        if ranksHold, let before, before.tenants.count == tenants.count {
+            for i in rates.indices {
+                rates[i].share = before.rates[i].share
+                rates[i].rank = before.rates[i].rank
+            }
+        } else {
+            let all = max(1, totals.requests)
+            var byRequests = Array(tenants.indices)
+            byRequests.sort { summaries[$0].requests != summaries[$1].requests ? summaries[$0].requests > summaries[$1].requests : $0 < $1 }
+            for (rank, i) in byRequests.enumerated() {
+                rates[i].share = Double(summaries[i].requests) / Double(all)
+                rates[i].rank = Int32(rank + 1)
+            }
         }
         self.rates = rates
         self.summaries = summaries

@@ -263,10 +263,15 @@ struct RedisTrackingTests {
         // acme's embeddings window (10 s) rolls over: no key of acme's was written since it was
         // read, so its new window's counter does not exist yet and acme rolls over unread, its
         // other windows as they were. The first request in the new window is announced.
-        let before = try Self.tenant(try await gw.fleet(), "acme")
+        let unrolled = try await gw.fleet()
+        let before = try Self.tenant(unrolled, "acme")
         hands.instant.withLock { $0 = Double((start / 10) * 10 + 10) }
         let rolled = try await gw.fleet()
         #expect(redis.tenantsRead().isEmpty)
+        // The others' windows that ended had counted nothing: they show as they were, the same reading.
+        for (a, b) in zip(rolled.tenants, unrolled.tenants) where a.id.rawValue != "acme" {
+            #expect(a.isSameReading(as: b), "\(a.id)")
+        }
         let acme = try Self.tenant(rolled, "acme")
         #expect(acme.readAt == Double((start / 10) * 10 + 10), "a state rolled over is a new reading")
         #expect(acme.routes.first { $0.route.rawValue == "embeddings" }?.state.value?.count == 0)

@@ -11,6 +11,8 @@ final class KeyspaceCounter: Sendable {
     struct Published {
         let counts: [TenantID: KeyspaceCounts]
         let completedAt: Double
+        /// 1 for the first complete walk, 2 for the next...
+        let walk: Int
     }
 
     private struct Walk {
@@ -33,7 +35,7 @@ final class KeyspaceCounter: Sendable {
             if let next = page.next {
                 w.cursor = next
             } else {
-                w.published = Published(counts: w.counts, completedAt: now)
+                w.published = Published(counts: w.counts, completedAt: now, walk: (w.published?.walk ?? 0) + 1)
                 w.counts = [:]
                 w.cursor = .start
             }

@@ -111,7 +111,7 @@ public final class RedisGateway: FleetReading, TenantReading, KeyWatching {
         let (epoch, announced) = await noteChanges()
         let tracked = cache.withLock { $0.tracking != false }
         let before = cache.withLock { $0.keyspace }
-        let recount = counts?.completedAt != before?.completedAt
+        let recount = counts?.walk != before?.walk
         // In the steady state only the tenants that something is due of, announced for or recounted
         // are looked at (`Shown`); after a change of the index or the tracking epoch, all.
         let recounted = recount ? before.flatMap { old in counts.map { KeyspaceCounter.changed(from: old.counts, to: $0.counts) } } : []

@@ -30,8 +30,9 @@ extension RedisGateway {
         /// derives the budget's reset from its own clock, and shows no window's reset). Then the
         /// reading with the windows that rolled over counted from 0: no key of the tenant was
         /// written since it was read (tracking would have announced it), so no counter of a new
-        /// window exists yet. `nil` when it stops holding, or cannot be rolled over (a route
-        /// whose reading is bad, throttles not known).
+        /// window exists yet; when every window that ended had counted nothing, the same reading.
+        /// `nil` when it stops holding, or cannot be rolled over (a route whose reading is bad,
+        /// throttles not known).
         func state(epoch: Int, at now: Double) -> TenantState? {
             last.withLock { l -> TenantState? in
                 guard let k = l, k.epoch == epoch, now < k.holding.until else { return nil }
@@ -58,11 +59,17 @@ extension RedisGateway {
             let aligned = value.badRoutes.isEmpty && state.routes.count == policies.count   // routes[j] is policies[j]
             var counts: [Int] = []
             counts.reserveCapacity(policies.count)
+            var moved = false
             for (j, (route, policy)) in policies.enumerated() {
                 let reading = aligned ? state.routes[j] : state.routes.first { $0.route == route }
                 guard let reading, reading.route == route, case .ok(let w) = reading.state else { return nil }
                 counts.append(w.windowStart == policy.windowStart(at: now) ? w.count : 0)
+                moved = moved || counts[j] != w.count
             }
+            // Windows that ended with nothing counted: the tenant shows as it was, the same reading
+            // (its ended windows' starts are not shown by the overview, nor read by a rate: a rate
+            // across a window's start counts from the start of the later reading's window).
+            if !moved { return state }
             return RedisGateway.assemble(value.tenant, self, throttles: throttles, budget: state.budget, keyspace: state.keyspace, now: now) { j, _, _ in
                 .ok(counts[j])
             }
